@@ -1,0 +1,139 @@
+"""Generation throughput: DualCodeT5 against transformers' T5ForConditionalGeneration of the same decoder size.
+
+Both models are randomly initialised with the same shapes (the T5 baseline is `presets.baseline_t5_config`: same
+vocabulary, width, encoder and decoder depth, no pattern encoder, no fusion). The baseline reads intent and pattern
+concatenated, so both decoders cross-attend to a memory of the same length and the comparison isolates what the
+dual design costs at generation time (one more encoder pass and the fusion, done once per call).
+
+Every call generates exactly `--new-tokens` tokens per sequence (`min_new_tokens == max_new_tokens`), so tokens/s
+= batch x new tokens / seconds (beam search counts the returned sequence, not the beams). Each measurement is the
+best of `--repeats` timed calls after one untimed warm-up call (which also triggers transformers' automatic
+`torch.compile` of the static-cache decoding step on CUDA).
+
+Run (CPU, small shapes, about 1-2 minutes on two cores):
+
+    python bench/bench_generate.py
+
+GPU (CodeT5-base shape, the issue's batch sizes):
+
+    python bench/bench_generate.py --device cuda --preset base --batch-sizes 1 32 128 --new-tokens 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+from transformers import T5ForConditionalGeneration
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from modeling_dual_codet5 import DualCodeT5ForConditionalGeneration  # noqa: E402
+from modeling_dual_codet5.presets import baseline_t5_config, count_parameters, preset_config  # noqa: E402
+
+# CPU default: a "small but not toy" shape that keeps the whole default run around a minute or two.
+CPU_SHAPE = {"vocab_size": 2000, "d_model": 128, "d_kv": 32, "d_ff": 512, "num_layers": 2, "num_decoder_layers": 2,
+             "pattern_num_layers": 2, "num_heads": 4, "fusion_num_heads": 4}  # fmt: skip
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="auto", help="auto (cuda when present), cpu or cuda")
+    parser.add_argument("--preset", default=None, help="tiny/small/base; default: base on CUDA, a small shape on CPU")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=None, help="default: 1 32 128 (CPU: 1 8 32)")
+    parser.add_argument("--intent-length", type=int, default=32, help="intent tokens per example")
+    parser.add_argument("--pattern-length", type=int, default=64, help="pattern tokens per example")
+    parser.add_argument("--new-tokens", type=int, default=None, help="generated tokens (default: 64 CUDA, 16 CPU)")
+    parser.add_argument("--decodings", nargs="+", default=["greedy", "beam4"], choices=["greedy", "beam4"])
+    parser.add_argument("--caches", nargs="+", default=["dynamic", "static"], choices=["dynamic", "static"])
+    parser.add_argument("--repeats", type=int, default=None, help="timed calls per cell, best kept (CPU 1, CUDA 3)")
+    parser.add_argument("--dtype", default=None, help="float32/bfloat16 (default: bfloat16 on CUDA, float32 on CPU)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the measurements to this JSON file")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    return parser.parse_args(argv)
+
+
+def timed_generate(model, inputs: dict, kwargs: dict, repeats: int, device: torch.device) -> float:
+    """Best wall time of `repeats` calls, after one warm-up call."""
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    model.generate(**inputs, **kwargs)  # warm-up (and compilation of the static-cache step on CUDA)
+    best = float("inf")
+    for _ in range(repeats):
+        sync()
+        start = time.perf_counter()
+        out = model.generate(**inputs, **kwargs)
+        sync()
+        best = min(best, time.perf_counter() - start)
+    expected = inputs["input_ids"].shape[0] * (kwargs.get("num_return_sequences") or 1)
+    if out.shape[0] != expected or out.shape[1] != kwargs["max_new_tokens"] + 1:
+        raise RuntimeError(f"unexpected output shape {tuple(out.shape)}")
+    return best
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
+                          ("cpu" if args.device == "auto" else args.device))  # fmt: skip
+    on_gpu = device.type == "cuda"
+    config = preset_config(args.preset or "base") if (args.preset or on_gpu) else preset_config("base", **CPU_SHAPE)
+    batch_sizes = args.batch_sizes or ([1, 32, 128] if on_gpu else [1, 8, 32])
+    new_tokens = args.new_tokens or (64 if on_gpu else 16)
+    repeats = args.repeats or (3 if on_gpu else 1)
+    dtype = getattr(torch, args.dtype or ("bfloat16" if on_gpu else "float32"))
+
+    torch.manual_seed(0)
+    dual = DualCodeT5ForConditionalGeneration(config).to(device=device, dtype=dtype).eval()
+    t5 = T5ForConditionalGeneration(baseline_t5_config(config)).to(device=device, dtype=dtype).eval()
+    shape = (f"d_model {config.d_model}, layers {config.num_layers}/{config.pattern_num_layers}/"
+             f"{config.num_decoder_layers} (intent/pattern/decoder), heads {config.num_heads}, "
+             f"vocab {config.vocab_size}")  # fmt: skip
+    device_name = torch.cuda.get_device_name(device) if on_gpu else f"CPU, {torch.get_num_threads()} threads"
+    print(f"device: {device_name}; dtype {str(dtype).removeprefix('torch.')}; torch {torch.__version__}")
+    print(f"shape: {shape}; dual {count_parameters(dual).total:,} params, T5 {count_parameters(t5).total:,} params")
+    print(f"intent {args.intent_length} + pattern {args.pattern_length} tokens -> {new_tokens} new tokens; "
+          f"best of {repeats} after 1 warm-up\n")  # fmt: skip
+
+    rows = []
+    print("| batch | decoding | cache | dual tok/s | T5 tok/s | dual / T5 |")
+    print("|---:|---|---|---:|---:|---:|")
+    for batch_size in batch_sizes:
+        gen = torch.Generator().manual_seed(batch_size)
+        intent = torch.randint(3, config.vocab_size, (batch_size, args.intent_length), generator=gen)
+        pattern = torch.randint(3, config.vocab_size, (batch_size, args.pattern_length), generator=gen)
+        dual_inputs = {"input_ids": intent.to(device), "attention_mask": torch.ones_like(intent).to(device),
+                       "pattern_input_ids": pattern.to(device),
+                       "pattern_attention_mask": torch.ones_like(pattern).to(device)}  # fmt: skip
+        joined = torch.cat([intent, pattern], dim=1)
+        t5_inputs = {"input_ids": joined.to(device), "attention_mask": torch.ones_like(joined).to(device)}
+        for decoding in args.decodings:
+            for cache in args.caches:
+                kwargs = {"max_new_tokens": new_tokens, "min_new_tokens": new_tokens, "do_sample": False,
+                          "cache_implementation": cache}  # fmt: skip
+                if decoding == "beam4":
+                    kwargs["num_beams"] = 4
+                with torch.inference_mode():
+                    dual_s = timed_generate(dual, dual_inputs, kwargs, repeats, device)
+                    t5_s = timed_generate(t5, t5_inputs, kwargs, repeats, device)
+                tokens = batch_size * new_tokens
+                row = {"batch": batch_size, "decoding": decoding, "cache": cache,
+                       "dual_tok_s": tokens / dual_s, "t5_tok_s": tokens / t5_s, "ratio": t5_s / dual_s}  # fmt: skip
+                rows.append(row)
+                print(f"| {batch_size} | {decoding} | {cache} | {row['dual_tok_s']:,.0f} | {row['t5_tok_s']:,.0f} "
+                      f"| {row['ratio']:.2f}x |", flush=True)  # fmt: skip
+    if args.json:
+        meta = {"device": device_name, "dtype": str(dtype), "shape": shape, "new_tokens": new_tokens,
+                "intent_length": args.intent_length, "pattern_length": args.pattern_length}  # fmt: skip
+        args.json.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

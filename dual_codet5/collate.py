@@ -1,0 +1,189 @@
+"""Tokenisation, dynamic padding and length-grouped batching for both models.
+
+Input formatting (docs/interfaces.md, "Input formatting"; training and inference must agree):
+
+* dual model: ``input_ids`` = tokenizer(intent), ``pattern_input_ids`` = tokenizer(pattern) (an empty pattern becomes
+  just ``</s>``);
+* baseline: ``input_ids`` = tokenizer(``k8s_data.format_single_encoder_input(intent, pattern)``);
+* targets: ``labels`` = tokenizer(yaml), ``</s>`` appended by the tokenizer's post-processor.
+
+Padding is dynamic (to the longest sequence of each batch), and `LengthGroupedSampler` orders examples so that a batch
+holds examples of similar length, which is what keeps the share of padding tokens low on real data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch.utils.data import Sampler
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "LengthGroupedSampler",
+    "Seq2SeqCollator",
+    "encode_example",
+    "tokenize_dataset",
+    "example_lengths",
+]
+
+#: feature name -> padding value used by `Seq2SeqCollator` (an ``*_attention_mask`` is built for each ``*input_ids``)
+PAD_KEYS = ("input_ids", "pattern_input_ids", "labels")
+
+
+def encode_example(
+    intent: str,
+    pattern: str,
+    target: str | None,
+    tokenizer: Any,
+    *,
+    model_type: str,
+    max_source_length: int,
+    max_pattern_length: int,
+    max_target_length: int,
+) -> dict[str, list[int]]:
+    """Token ids of one example for ``model_type`` ``"dual"`` or ``"baseline"``.
+
+    Returns:
+        `dict` with ``input_ids`` (and ``pattern_input_ids`` for the dual model, ``labels`` when ``target`` is given),
+        each a list of token ids ending with ``</s>``.
+    """
+    if model_type == "dual":
+        out = {
+            "input_ids": tokenizer(intent, truncation=True, max_length=max_source_length)["input_ids"],
+            "pattern_input_ids": tokenizer(pattern or "", truncation=True, max_length=max_pattern_length)[
+                "input_ids"
+            ],
+        }
+    elif model_type == "baseline":
+        from k8s_data import format_single_encoder_input
+
+        source = format_single_encoder_input(intent, pattern or "")
+        # the baseline's budget is the dual model's two budgets together (same tokens, one encoder)
+        budget = max_source_length + max_pattern_length
+        out = {"input_ids": tokenizer(source, truncation=True, max_length=budget)["input_ids"]}
+    else:
+        raise ValueError(f"model_type must be 'dual' or 'baseline', got {model_type!r}")
+    if target is not None:
+        out["labels"] = tokenizer(target, truncation=True, max_length=max_target_length)["input_ids"]
+    return out
+
+
+def tokenize_dataset(
+    dataset: Any,
+    tokenizer: Any,
+    *,
+    model_type: str,
+    max_source_length: int,
+    max_pattern_length: int,
+    max_target_length: int,
+    with_targets: bool = True,
+    keep_columns: Sequence[str] = (),
+) -> Any:
+    """Map a `datasets.Dataset` with ``intent``, ``k8s_pattern`` and ``yaml`` columns to token ids.
+
+    An ``example_index`` column (the row number) is added so that a batch can find its reference YAML again (RL).
+    """
+
+    def _encode(batch: dict[str, list[Any]], indices: list[int]) -> dict[str, list[Any]]:
+        rows: dict[str, list[Any]] = {"example_index": list(indices)}
+        for i, intent in enumerate(batch["intent"]):
+            enc = encode_example(
+                intent,
+                batch["k8s_pattern"][i],
+                batch["yaml"][i] if with_targets else None,
+                tokenizer,
+                model_type=model_type,
+                max_source_length=max_source_length,
+                max_pattern_length=max_pattern_length,
+                max_target_length=max_target_length,
+            )
+            for key, value in enc.items():
+                rows.setdefault(key, []).append(value)
+        return rows
+
+    remove = [c for c in dataset.column_names if c not in keep_columns]
+    return dataset.map(_encode, batched=True, with_indices=True, remove_columns=remove, desc="tokenizing")
+
+
+def example_lengths(dataset: Any) -> list[int]:
+    """Total tokens (encoder inputs + target) of each tokenized example: the key of length grouping."""
+    keys = [k for k in PAD_KEYS if k in dataset.column_names]
+    columns = [dataset[k] for k in keys]
+    return [sum(len(col[i]) for col in columns) for i in range(len(dataset))]
+
+
+@dataclass
+class Seq2SeqCollator:
+    """Pads a list of tokenized examples to the longest of the batch.
+
+    ``input_ids`` / ``pattern_input_ids`` are padded with ``pad_token_id`` and get ``attention_mask`` /
+    ``pattern_attention_mask``; ``labels`` are padded with ``label_pad_token_id`` (-100, ignored by the loss); any
+    other integer feature (``example_index``) is stacked as a tensor.
+
+    Returns:
+        `dict[str, torch.LongTensor]`, e.g. ``input_ids`` of shape `(batch_size, max_len_in_batch)`.
+    """
+
+    pad_token_id: int
+    label_pad_token_id: int = -100
+    pad_to_multiple_of: int | None = None
+
+    def _pad(self, seqs: list[list[int]], value: int) -> torch.Tensor:
+        longest = max(len(s) for s in seqs)
+        if self.pad_to_multiple_of:
+            m = self.pad_to_multiple_of
+            longest = (longest + m - 1) // m * m
+        out = torch.full((len(seqs), longest), value, dtype=torch.long)
+        for i, s in enumerate(seqs):
+            out[i, : len(s)] = torch.as_tensor(s, dtype=torch.long)
+        return out
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        batch: dict[str, torch.Tensor] = {}
+        for key in features[0]:
+            values = [f[key] for f in features]
+            if key in ("input_ids", "pattern_input_ids"):
+                ids = self._pad(values, self.pad_token_id)
+                mask = self._pad([[1] * len(v) for v in values], 0)
+                batch[key] = ids
+                batch["attention_mask" if key == "input_ids" else "pattern_attention_mask"] = mask
+            elif key == "labels":
+                batch[key] = self._pad(values, self.label_pad_token_id)
+            elif isinstance(values[0], int):
+                batch[key] = torch.as_tensor(values, dtype=torch.long)
+        return batch
+
+
+class LengthGroupedSampler(Sampler[int]):
+    """Length-grouped random order that changes with the epoch, for dynamic padding.
+
+    Indices are shuffled with ``seed + epoch``, cut into mega-batches of ``50 * batch_size`` and sorted by length
+    inside each (``transformers.trainer_pt_utils.get_length_grouped_indices``). Call `set_epoch` (Accelerate's
+    ``DataLoader.set_epoch`` does) so each epoch differs and a resumed run sees the same order as the original one.
+    """
+
+    def __init__(self, lengths: Sequence[int], batch_size: int, seed: int = 0, group_by_length: bool = True):
+        self.lengths = list(lengths)
+        self.batch_size = batch_size
+        self.seed = seed
+        self.group_by_length = group_by_length
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __iter__(self):
+        from transformers.trainer_pt_utils import get_length_grouped_indices
+
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        if not self.group_by_length:
+            return iter(torch.randperm(len(self.lengths), generator=generator).tolist())
+        return iter(get_length_grouped_indices(self.lengths, self.batch_size, generator=generator))

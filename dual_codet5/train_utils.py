@@ -1,0 +1,287 @@
+"""What `train_sft.py` and `train_rl.py` share: data, tokenizer, model construction, optimizer, checkpoints, resume.
+
+Checkpoint layout under ``output_dir``::
+
+    stage1_epoch{N}/ | stage2_epoch{N}/ | final/   save_pretrained folders: config (+ auto_map for the dual model),
+                                                   model.safetensors, tokenizer, generation_config.json,
+                                                   training_args.yaml (the resolved arguments)
+    state/step_{S}/                                accelerator.save_state (model, optimizer, scheduler, RNG) +
+                                                   training_state.json (optimizer step, epoch)
+    logs/                                          TensorBoard
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+
+from dual_codet5.training_args import DataArguments, ModelArguments
+
+logger = logging.getLogger(__name__)
+
+STATE_DIR = "state"
+TRAINING_STATE_FILE = "training_state.json"
+ARGS_FILE = "training_args.yaml"
+RewardFn = Callable[[list[str], list[str]], list[float]]
+
+
+# ----------------------------------------------------------------------------------------------------------- data
+def load_examples(data_args: DataArguments) -> Any:
+    """The examples as a `datasets.DatasetDict` with ``train`` (and ``validation`` when available) splits.
+
+    Every split has ``intent``, ``k8s_pattern`` and ``yaml`` columns. Files that already carry ``k8s_pattern`` are
+    used as they are; files without it (the seed's format) and the bundled corpus go through
+    `k8s_data.load_k8s_intents`, which adds the pattern the way ``--pattern_mode`` says.
+    """
+    import datasets
+
+    from k8s_data import load_k8s_intents
+
+    if data_args.train_file is None:
+        dsd = load_k8s_intents(pattern_mode=data_args.pattern_mode, seed=data_args.data_seed)
+    else:
+        files = {"train": data_args.train_file}
+        if data_args.validation_file:
+            files["validation"] = data_args.validation_file
+        splits = {name: _load_json_split(path) for name, path in files.items()}
+        if all("k8s_pattern" in ds.column_names for ds in splits.values()):
+            dsd = datasets.DatasetDict(splits)
+        else:
+            dsd = load_k8s_intents(pattern_mode=data_args.pattern_mode, data_files=files, seed=data_args.data_seed)
+    dsd = datasets.DatasetDict({k: v for k, v in dsd.items() if k in ("train", "validation")})
+    for split, limit in (("train", data_args.max_train_samples), ("validation", data_args.max_eval_samples)):
+        if limit is not None and split in dsd and len(dsd[split]) > limit:
+            dsd[split] = dsd[split].select(range(limit))
+    return dsd
+
+
+def _load_json_split(path: str) -> Any:
+    """A JSON list (the seed's ``train_data.json``) or a JSONL file of records with ``intent`` and ``yaml``."""
+    import datasets
+
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    records = json.loads(text) if text.lstrip().startswith("[") else [json.loads(x) for x in text.splitlines() if x]
+    missing = {"intent", "yaml"} - set(records[0]) if records else {"intent", "yaml"}
+    if missing:
+        raise ValueError(f"{path}: records need the fields intent and yaml (missing {sorted(missing)})")
+    return datasets.Dataset.from_list(records)
+
+
+def tokenizer_training_texts(dsd: Any) -> Iterable[str]:
+    """Intents, patterns and target YAML of the TRAIN split (never validation/test)."""
+    train = dsd["train"]
+    for intent, pattern, target in zip(train["intent"], train["k8s_pattern"], train["yaml"]):
+        yield intent
+        if pattern:
+            yield pattern
+        yield target
+
+
+# ------------------------------------------------------------------------------------------------------ tokenizer
+def build_tokenizer(model_args: ModelArguments, dsd: Any | None = None) -> Any:
+    """The tokenizer named by the arguments, or one trained on the training split for a preset."""
+    from transformers import AutoTokenizer
+
+    if model_args.tokenizer_name_or_path:
+        return AutoTokenizer.from_pretrained(model_args.tokenizer_name_or_path, trust_remote_code=True)
+    if not model_args.is_preset:
+        return AutoTokenizer.from_pretrained(model_args.init_from, trust_remote_code=True)
+    if dsd is None:
+        raise ValueError("a preset without --tokenizer_name_or_path needs the training data to train a tokenizer")
+    from k8s_data import train_tokenizer
+
+    logger.info("training a %d-token tokenizer on the training split", model_args.tokenizer_vocab_size)
+    return train_tokenizer(tokenizer_training_texts(dsd), vocab_size=model_args.tokenizer_vocab_size)
+
+
+# ---------------------------------------------------------------------------------------------------------- model
+def is_model_folder(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, "config.json"))
+
+
+def build_model(model_args: ModelArguments, tokenizer: Any) -> torch.nn.Module:
+    """A fresh preset model, a CodeT5 warm start, or a model saved by these scripts (see ``--init_from``)."""
+    from transformers import AutoConfig, AutoModelForSeq2SeqLM, T5ForConditionalGeneration
+
+    import modeling_dual_codet5  # noqa: F401  (registers the Auto classes)
+    from modeling_dual_codet5 import DualCodeT5ForConditionalGeneration
+    from modeling_dual_codet5.presets import baseline_t5_config, preset_config
+
+    overrides = model_args.overrides()
+    special = {
+        "vocab_size": len(tokenizer),
+        "pad_token_id": tokenizer.pad_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+        "decoder_start_token_id": tokenizer.pad_token_id,
+    }
+    if model_args.is_preset:
+        config = preset_config(model_args.init_from, **{**special, **overrides})
+        if model_args.model_type == "dual":
+            return DualCodeT5ForConditionalGeneration(config)
+        return T5ForConditionalGeneration(baseline_t5_config(config))
+    # a folder / hub id
+    model_type = None
+    if is_model_folder(model_args.init_from):
+        model_type = AutoConfig.from_pretrained(model_args.init_from, trust_remote_code=True).model_type
+    if model_type == "dual_codet5" or model_args.model_type == "baseline":
+        if model_type == "dual_codet5" and model_args.model_type == "baseline":
+            raise ValueError(f"{model_args.init_from} holds a dual model; use --model_type dual")
+        model = AutoModelForSeq2SeqLM.from_pretrained(model_args.init_from, **overrides)
+    else:
+        model = DualCodeT5ForConditionalGeneration.from_codet5(model_args.init_from, **overrides)
+    if model.get_input_embeddings().num_embeddings < len(tokenizer):
+        model.resize_token_embeddings(len(tokenizer))
+    return model
+
+
+def detected_model_type(model: torch.nn.Module) -> str:
+    """``"dual"`` for DualCodeT5, ``"baseline"`` for a plain T5."""
+    return "dual" if getattr(model.config, "model_type", "") == "dual_codet5" else "baseline"
+
+
+def build_optimizer(model: torch.nn.Module, args: Any) -> torch.optim.Optimizer:
+    """AdamW with weight decay on weight matrices only."""
+    decay, no_decay = [], []
+    for param in model.parameters():
+        if not param.requires_grad:
+            continue
+        # 1-D tensors are biases and layer-norm scales: no decay on them (the usual AdamW recipe)
+        (no_decay if param.ndim < 2 else decay).append(param)
+    groups = [
+        {"params": decay, "weight_decay": args.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(
+        groups, lr=args.learning_rate, betas=(args.adam_beta1, args.adam_beta2), eps=args.adam_epsilon
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- checkpoints
+def save_checkpoint(
+    accelerator: Any,
+    model: torch.nn.Module,
+    tokenizer: Any,
+    folder: str | os.PathLike,
+    resolved_args: dict[str, Any],
+    max_new_tokens: int | None = None,
+) -> Path:
+    """``save_pretrained`` the unwrapped model (safetensors), tokenizer, generation config and resolved arguments."""
+    folder = Path(folder)
+    accelerator.wait_for_everyone()
+    unwrapped = accelerator.unwrap_model(model)
+    unwrapped = getattr(unwrapped, "_orig_mod", unwrapped)  # torch.compile wrapper
+    if accelerator.is_main_process:
+        folder.mkdir(parents=True, exist_ok=True)
+        gen = unwrapped.generation_config
+        gen.decoder_start_token_id = unwrapped.config.decoder_start_token_id
+        gen.pad_token_id = tokenizer.pad_token_id
+        gen.eos_token_id = tokenizer.eos_token_id
+        if max_new_tokens:
+            gen.max_new_tokens = max_new_tokens
+            gen.max_length = None
+        unwrapped.save_pretrained(
+            folder, state_dict=accelerator.get_state_dict(model), save_function=accelerator.save
+        )
+        tokenizer.save_pretrained(folder)
+        with open(folder / ARGS_FILE, "w", encoding="utf-8") as fh:
+            yaml.safe_dump(resolved_args, fh, sort_keys=False)
+        logger.info("saved %s", folder)
+    accelerator.wait_for_everyone()
+    return folder
+
+
+def save_training_state(accelerator: Any, output_dir: str, step: int, epoch: int, keep: int) -> Path:
+    """``accelerator.save_state`` into ``state/step_{step}`` plus the counters needed to resume at that step."""
+    folder = Path(output_dir) / STATE_DIR / f"step_{step}"
+    accelerator.save_state(str(folder))
+    if accelerator.is_main_process:
+        (folder / TRAINING_STATE_FILE).write_text(json.dumps({"completed_steps": step, "epoch": epoch}))
+        if keep > 0:
+            for old in list_states(output_dir)[:-keep]:
+                shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    return folder
+
+
+def list_states(output_dir: str) -> list[Path]:
+    """The ``state/step_*`` folders, oldest first."""
+    root = Path(output_dir) / STATE_DIR
+    if not root.is_dir():
+        return []
+    found = [p for p in root.iterdir() if re.fullmatch(r"step_\d+", p.name) and (p / TRAINING_STATE_FILE).exists()]
+    return sorted(found, key=lambda p: int(p.name.split("_")[1]))
+
+
+def resolve_resume_dir(resume: str | None, output_dir: str) -> Path | None:
+    """The state folder to resume from: an explicit folder, the newest one (``"latest"``), or None."""
+    if not resume:
+        return None
+    if resume == "latest":
+        states = list_states(output_dir)
+        if not states:
+            logger.warning("--resume_from_checkpoint latest: no state in %s, starting fresh", output_dir)
+            return None
+        return states[-1]
+    path = Path(resume)
+    if not (path / TRAINING_STATE_FILE).exists():
+        raise FileNotFoundError(f"{path} is not a state folder written by these scripts (no {TRAINING_STATE_FILE})")
+    return path
+
+
+def load_training_state(accelerator: Any, folder: Path) -> int:
+    """Restore model/optimizer/scheduler/RNG and return the number of completed optimizer steps."""
+    accelerator.load_state(str(folder))
+    return int(json.loads((folder / TRAINING_STATE_FILE).read_text())["completed_steps"])
+
+
+# --------------------------------------------------------------------------------------------------------- reward
+def load_reward_fn(spec: str, weights: list[float]) -> RewardFn:
+    """``"k8s"`` -> `k8s_scoring.reward_fn` with the given weights; ``"pkg.module:function"`` -> that function."""
+    if spec == "k8s":
+        from k8s_scoring import reward_fn
+
+        names = ("codebleu", "bp", "security", "complexity")
+        weight_map = dict(zip(names, weights))
+
+        def k8s_reward(completions: list[str], references: list[str]) -> list[float]:
+            return reward_fn(completions, references, weight_map)
+
+        return k8s_reward
+    module_name, sep, attr = spec.partition(":")
+    if not sep:
+        raise ValueError(f"--reward_fn must be 'k8s' or 'module:function', got {spec!r}")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+# -------------------------------------------------------------------------------------------------------- metrics
+class MetricsLog:
+    """Every logged metrics dict as one JSON line in ``output_dir/metrics.jsonl`` (main process only), next to the
+    TensorBoard events, so that curves can be re-plotted or checked without TensorBoard."""
+
+    def __init__(self, path: str | os.PathLike, enabled: bool) -> None:
+        self.path = Path(path)
+        self.enabled = enabled
+        if enabled:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(self, step: int, metrics: dict[str, float]) -> None:
+        if self.enabled:
+            with open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"step": step, **metrics}) + "\n")
+
+
+def read_metrics(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """The records written by `MetricsLog`."""
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]

@@ -1,0 +1,285 @@
+"""Argument dataclasses of ``train_sft.py`` and ``train_rl.py`` (parsed with ``transformers.HfArgumentParser``).
+
+The help text lives only in ``field(metadata={"help": ...})``. Defaults follow the seed recipe (SFT: 3 epochs, lr 5e-5,
+100 warm-up steps, weight decay 0.01, clip 1.0, AdamW, batch 4; RL: 2 epochs, lr 1e-5, gamma 0.99, k 4, beta 0.05,
+reward weights 0.3/0.4/0.2/0.1).
+
+A run is configured by a YAML file, flags, or both: ``python train_sft.py configs/sft_tiny.yaml --num_train_epochs 1``
+reads the file first and lets the flags override it (see `parse_config`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+try:
+    _YAML_LOADER = yaml.CSafeLoader
+except AttributeError:  # PyYAML built without libyaml
+    _YAML_LOADER = yaml.SafeLoader
+
+
+PRESET_NAMES = ("tiny", "small", "base")
+PATTERN_MODES = ("retrieved", "oracle", "none")
+MIXED_PRECISION = ("no", "fp16", "bf16")
+
+
+@dataclass
+class ModelArguments:
+    """Which model to train and where its weights come from."""
+
+    model_type: str = field(
+        default="dual",
+        metadata={
+            "help": "'dual' = the dual-encoder DualCodeT5ForConditionalGeneration; 'baseline' = a plain "
+            "T5ForConditionalGeneration of the same size reading intent + separator + pattern."
+        },
+    )
+    init_from: str = field(
+        default="small",
+        metadata={
+            "help": "A preset name (tiny | small | base: from scratch, tokenizer trained on the corpus), a CodeT5 / "
+            "CodeT5+ checkpoint or local folder (dual: DualCodeT5ForConditionalGeneration.from_codet5; baseline: "
+            "T5ForConditionalGeneration.from_pretrained), or a folder saved by these scripts. For train_rl.py: "
+            "the SFT checkpoint to start from (it is also the frozen KL reference)."
+        },
+    )
+    config_overrides: str | None = field(
+        default=None,
+        metadata={
+            "help": "Comma-separated config overrides applied to the preset or CodeT5 config, e.g. "
+            "'num_layers=2,d_model=128,dropout_rate=0.0'. Values are parsed as YAML scalars."
+        },
+    )
+    tokenizer_name_or_path: str | None = field(
+        default=None,
+        metadata={
+            "help": "Tokenizer folder. Default: the one inside --init_from when it is a folder or checkpoint; for a "
+            "preset, a tokenizer is trained on the training split and saved with the model."
+        },
+    )
+    tokenizer_vocab_size: int = field(
+        default=8000, metadata={"help": "Vocabulary size when a tokenizer is trained for a preset."}
+    )
+
+    def __post_init__(self) -> None:
+        if self.model_type not in ("dual", "baseline"):
+            raise ValueError(f"--model_type must be 'dual' or 'baseline', got {self.model_type!r}")
+
+    @property
+    def is_preset(self) -> bool:
+        return self.init_from in PRESET_NAMES
+
+    def overrides(self) -> dict[str, Any]:
+        """``config_overrides`` as a dict (``"a=1,b=x"`` -> ``{"a": 1, "b": "x"}``)."""
+        if not self.config_overrides:
+            return {}
+        out: dict[str, Any] = {}
+        for item in self.config_overrides.split(","):
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise ValueError(f"--config_overrides item {item!r} is not of the form key=value")
+            out[key.strip()] = yaml.load(value.strip(), Loader=_YAML_LOADER)
+        return out
+
+
+@dataclass
+class DataArguments:
+    """Which examples to train on and how long they may be."""
+
+    train_file: str | None = field(
+        default=None,
+        metadata={
+            "help": "JSON/JSONL file of {intent, yaml[, k8s_pattern]} records (the seed's train_data.json works). "
+            "Default: the bundled corpus through k8s_data.load_k8s_intents."
+        },
+    )
+    validation_file: str | None = field(
+        default=None, metadata={"help": "Like --train_file, for the per-epoch evaluation (optional)."}
+    )
+    pattern_mode: str = field(
+        default="retrieved",
+        metadata={
+            "help": "Where the pattern input comes from: 'retrieved' (from the intent, via the train-split pattern "
+            "bank), 'oracle' (extracted from the target: upper bound only), 'none' (empty pattern)."
+        },
+    )
+    max_source_length: int = field(default=128, metadata={"help": "Max intent tokens (baseline: intent+pattern)."})
+    max_pattern_length: int = field(default=256, metadata={"help": "Max pattern tokens (dual model)."})
+    max_target_length: int = field(default=512, metadata={"help": "Max target YAML tokens (incl. </s>)."})
+    max_train_samples: int | None = field(default=None, metadata={"help": "Truncate the training set (debug/demo)."})
+    max_eval_samples: int | None = field(default=None, metadata={"help": "Truncate the validation set."})
+    group_by_length: bool = field(
+        default=True,
+        metadata={"help": "Length-grouped batches (megabatches sorted by length) to cut padding; else random order."},
+    )
+    data_seed: int = field(default=0, metadata={"help": "Seed of the corpus split / intent synthesis."})
+
+    def __post_init__(self) -> None:
+        if self.pattern_mode not in PATTERN_MODES:
+            raise ValueError(f"--pattern_mode must be one of {PATTERN_MODES}, got {self.pattern_mode!r}")
+        for name in ("max_source_length", "max_pattern_length", "max_target_length"):
+            if getattr(self, name) < 2:
+                raise ValueError(f"--{name} must be >= 2 (room for one token and </s>)")
+
+
+@dataclass
+class RunArguments:
+    """Optimisation, precision, checkpointing and logging shared by both stages."""
+
+    output_dir: str = field(default="runs/default", metadata={"help": "Where checkpoints, logs and arguments go."})
+    num_train_epochs: int = field(default=3, metadata={"help": "Training epochs."})
+    max_steps: int = field(
+        default=-1, metadata={"help": "If > 0, stop after this many optimizer steps (overrides epochs)."}
+    )
+    learning_rate: float = field(default=5e-5, metadata={"help": "Peak AdamW learning rate."})
+    warmup_steps: int = field(default=100, metadata={"help": "Linear warm-up steps (optimizer steps)."})
+    lr_scheduler_type: str = field(
+        default="linear", metadata={"help": "transformers.get_scheduler name: linear, cosine, constant_with_warmup."}
+    )
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay (not on biases / norms)."})
+    adam_beta1: float = field(default=0.9, metadata={"help": "AdamW beta1."})
+    adam_beta2: float = field(default=0.999, metadata={"help": "AdamW beta2."})
+    adam_epsilon: float = field(default=1e-8, metadata={"help": "AdamW epsilon."})
+    max_grad_norm: float = field(default=1.0, metadata={"help": "Gradient clipping norm (0 = off)."})
+    per_device_train_batch_size: int = field(
+        default=4, metadata={"help": "Batch size per device (train_rl.py: prompts per device; k samples each)."}
+    )
+    per_device_eval_batch_size: int = field(default=8, metadata={"help": "Evaluation batch size per device."})
+    gradient_accumulation_steps: int = field(default=1, metadata={"help": "Batches accumulated per optimizer step."})
+    mixed_precision: str | None = field(
+        default=None,
+        metadata={
+            "help": "no | fp16 | bf16. Default: what `accelerate config` / the launcher says. bf16 on Ampere and "
+            "Hopper; fp16 on a T4 (T5 blocks clamp fp16 activations)."
+        },
+    )
+    seed: int = field(default=42, metadata={"help": "Seed for initialisation, shuffling and sampling."})
+    logging_steps: int = field(default=10, metadata={"help": "Log every N optimizer steps."})
+    checkpointing_steps: int = field(
+        default=0, metadata={"help": "Also save_state every N optimizer steps (0 = only at epoch ends)."}
+    )
+    resume_from_checkpoint: str | None = field(
+        default=None,
+        metadata={"help": "A state folder written by save_state (output_dir/state/...), or 'latest'."},
+    )
+    torch_compile: bool = field(default=False, metadata={"help": "torch.compile the model."})
+    activation_checkpointing: bool = field(
+        default=False, metadata={"help": "Recompute activations in backward to save memory."}
+    )
+    report_to: str = field(default="tensorboard", metadata={"help": "Accelerate tracker: tensorboard | none."})
+    push_to_hub: bool = field(default=False, metadata={"help": "Upload the final checkpoint to the Hub."})
+    hub_model_id: str | None = field(default=None, metadata={"help": "Hub repository id, e.g. user/dual-codet5."})
+    hub_private: bool = field(default=False, metadata={"help": "Create the Hub repository as private."})
+    save_total_states: int = field(
+        default=2, metadata={"help": "Keep this many newest save_state folders (0 = keep all)."}
+    )
+
+    def __post_init__(self) -> None:
+        if self.mixed_precision is not None and self.mixed_precision not in MIXED_PRECISION:
+            raise ValueError(f"--mixed_precision must be one of {MIXED_PRECISION}, got {self.mixed_precision!r}")
+        if self.push_to_hub and not self.hub_model_id:
+            raise ValueError("--push_to_hub needs --hub_model_id (e.g. your-user/dual-codet5-k8s)")
+        if self.per_device_train_batch_size < 1 or self.gradient_accumulation_steps < 1:
+            raise ValueError("batch size and gradient accumulation steps must be >= 1")
+        if self.report_to not in ("tensorboard", "none"):
+            raise ValueError(f"--report_to must be tensorboard or none, got {self.report_to!r}")
+
+
+@dataclass
+class SFTArguments(RunArguments):
+    """Stage 1 (supervised fine-tuning); the seed's defaults."""
+
+    label_smoothing: float = field(default=0.0, metadata={"help": "Label smoothing of the cross-entropy."})
+
+
+@dataclass
+class RLArguments(RunArguments):
+    """Stage 2 (REINFORCE with a leave-one-out baseline and a KL penalty to the SFT model); the seed's defaults."""
+
+    num_train_epochs: int = field(default=2, metadata={"help": "Passes over the training intents."})
+    learning_rate: float = field(default=1e-5, metadata={"help": "Peak AdamW learning rate."})
+    warmup_steps: int = field(default=0, metadata={"help": "Linear warm-up steps."})
+    lr_scheduler_type: str = field(default="constant_with_warmup", metadata={"help": "Scheduler name."})
+    num_samples: int = field(default=4, metadata={"help": "k: samples per intent (>= 2 for the RLOO baseline)."})
+    gamma: float = field(
+        default=0.99,
+        metadata={"help": "Discount of the terminal reward over tokens (the seed's 0.99); 1.0 = sequence REINFORCE."},
+    )
+    kl_beta: float = field(default=0.05, metadata={"help": "beta: per-token KL-to-SFT penalty in the reward."})
+    temperature: float = field(default=1.0, metadata={"help": "Sampling temperature."})
+    top_k: int = field(default=0, metadata={"help": "Top-k sampling (0 = off)."})
+    top_p: float = field(default=1.0, metadata={"help": "Nucleus sampling (1.0 = off)."})
+    max_new_tokens: int = field(default=512, metadata={"help": "Max sampled completion length."})
+    reward_weights: list[float] = field(
+        default_factory=lambda: [0.3, 0.4, 0.2, 0.1],
+        metadata={"help": "Weights of CodeBLEU, best practices, security, complexity in the reward."},
+    )
+    reward_fn: str = field(
+        default="k8s",
+        metadata={
+            "help": "'k8s' = k8s_scoring.reward_fn with --reward_weights; or 'module:function' taking "
+            "(completions, references) and returning a list of floats (toy rewards for tests)."
+        },
+    )
+    num_sample_logs: int = field(default=4, metadata={"help": "Completions written to the samples table per log."})
+    eval_max_new_tokens: int | None = field(
+        default=None, metadata={"help": "Greedy-eval completion length (default --max_new_tokens)."}
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.num_samples < 2:
+            raise ValueError("--num_samples must be >= 2: the leave-one-out baseline needs other samples")
+        if not 0.0 < self.gamma <= 1.0:
+            raise ValueError(f"--gamma must be in (0, 1], got {self.gamma}")
+        if self.kl_beta < 0:
+            raise ValueError("--kl_beta must be >= 0")
+        if len(self.reward_weights) != 4:
+            raise ValueError("--reward_weights takes 4 numbers: codebleu bp security complexity")
+
+
+def yaml_to_flags(config: dict[str, Any]) -> list[str]:
+    """Turn a YAML mapping into ``--key value`` flags that HfArgumentParser understands."""
+    flags: list[str] = []
+    for key, value in config.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            flags += [f"--{key}", *(str(v) for v in value)]
+        else:
+            flags += [f"--{key}", str(value)]
+    return flags
+
+
+def parse_config(dataclass_types: tuple[type, ...], argv: list[str] | None = None) -> tuple[Any, ...]:
+    """Parse ``[config.yaml] [--flag value ...]`` into the given dataclasses; flags override the YAML file.
+
+    Unknown keys (in the file or as flags) raise an error that names them.
+    """
+    from transformers import HfArgumentParser
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    flags: list[str] = []
+    if argv and argv[0].endswith((".yaml", ".yml")):
+        with open(argv[0], encoding="utf-8") as fh:
+            config = yaml.load(fh, Loader=_YAML_LOADER) or {}
+        if not isinstance(config, dict):
+            raise ValueError(f"{argv[0]} must hold a mapping of argument names to values")
+        flags = yaml_to_flags(config)
+        argv = argv[1:]
+    parser = HfArgumentParser(dataclass_types)
+    parsed = parser.parse_args_into_dataclasses(args=flags + argv, look_for_args_file=False)
+    return tuple(parsed)
+
+
+def resolved_arguments(*parsed: Any) -> dict[str, Any]:
+    """All dataclass fields of the parsed arguments, merged in one flat dict (saved beside every checkpoint)."""
+    out: dict[str, Any] = {}
+    for obj in parsed:
+        out.update(dataclasses.asdict(obj))
+    return out

@@ -1,0 +1,284 @@
+"""Parse a YAML text into Kubernetes objects: split documents, expand ``kind: List``, enforce input limits.
+
+This is the only place where YAML is parsed. Everything else in `k8s_scoring` works on the `ParsedInput` it returns,
+so a text is parsed once however many scores are computed from it.
+
+Bad input is rejected cheaply, before or while parsing (see `ParseLimits`): an oversized text is refused before the
+parser sees it, deep flow nesting (``[[[[...`` , which libyaml parses in time linear in depth but slowly) is found by
+a bracket scan, and YAML alias bombs ("billion laughs": aliases make a small text expand into a huge tree) are caught
+by a node budget on the single walk that also measures nesting depth.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import accumulate
+
+import yaml
+
+logger = logging.getLogger(__name__)
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# Helm-only template names: a rendered manifest never contains them, while other Go templates that legitimately live
+# in string values (Prometheus rules' `{{ $labels.x }}`, Argo's `{{inputs.parameters.x}}`) do not use them.
+_HELM_RE = re.compile(
+    r"\{\{-?\s*(?:[^}]*\.(?:Values|Release|Chart|Capabilities|Files|Template)\b|(?:include|toYaml|tpl)\s)"
+)
+_BRACKET_RE = re.compile(r"[\[\]{}]")
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """Limits that keep parsing bounded in time and memory on hostile input."""
+
+    max_chars: int = field(
+        default=1_048_576, metadata={"help": "Longest accepted text, in characters (the corpus' largest is ~19 k)."}
+    )
+    max_depth: int = field(default=100, metadata={"help": "Deepest accepted nesting of mappings and sequences."})
+    max_nodes: int = field(
+        default=100_000,
+        metadata={"help": "Most mapping/sequence entries after alias expansion (stops alias bombs)."},
+    )
+    max_documents: int = field(default=1_000, metadata={"help": "Most YAML documents in one stream."})
+
+
+DEFAULT_LIMITS = ParseLimits()
+
+
+class LimitExceeded(ValueError):
+    """Raised internally when an input exceeds a `ParseLimits` bound."""
+
+
+@dataclass(slots=True)
+class KubeObject:
+    """One Kubernetes object of the input.
+
+    Args:
+        doc_index: Index of its YAML document in the stream (empty documents count, as in `yaml.load_all`).
+        data: The object mapping (``apiVersion``, ``kind``, ``metadata``, ...).
+        lines: Content lines (not blank, not comment-only) of the object's YAML text.
+        depth: Nesting depth of mappings/sequences (``{a: 1}`` has depth 1).
+        item_index: Position inside a ``kind: List`` document, or `None` for a top-level object.
+    """
+
+    doc_index: int
+    data: dict
+    lines: int
+    depth: int
+    item_index: int | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.data["kind"]
+
+    @property
+    def api_version(self) -> str:
+        return self.data["apiVersion"]
+
+    @property
+    def metadata(self) -> dict:
+        meta = self.data.get("metadata")
+        return meta if isinstance(meta, dict) else {}
+
+    @property
+    def name(self) -> str:
+        meta = self.metadata
+        name = meta.get("name")
+        return name if isinstance(name, str) and name else str(meta.get("generateName") or "")
+
+    @property
+    def namespace(self) -> str | None:
+        namespace = self.metadata.get("namespace")
+        return namespace if isinstance(namespace, str) and namespace else None
+
+
+@dataclass(slots=True)
+class ParsedInput:
+    """The result of `parse`: the objects of a text, or the reasons it is invalid.
+
+    `valid` is the project's single definition of YAML validity (`yaml_valid`): the text parses within the limits,
+    has at least one non-empty document, no Helm template markers, and every document (and every ``List`` item) is a
+    mapping with string ``apiVersion`` and ``kind`` and a ``metadata.name`` (``metadata.generateName`` accepted).
+    """
+
+    objects: list[KubeObject]
+    errors: list[str]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors and bool(self.objects)
+
+    @property
+    def total_lines(self) -> int:
+        return sum(obj.lines for obj in self.objects)
+
+    @property
+    def max_depth(self) -> int:
+        return max((obj.depth for obj in self.objects), default=0)
+
+
+def _flow_depth(text: str) -> int:
+    """Deepest nesting of flow brackets; quoted brackets count too, which only overestimates."""
+    depth = deepest = 0
+    for match in _BRACKET_RE.finditer(text):
+        if match.group() in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif depth:
+            depth -= 1
+    return deepest
+
+
+def _measure(root: object, limits: ParseLimits, budget: list[int]) -> int:
+    """Nesting depth of ``root``, walking iteratively and charging every entry to the shared node ``budget``.
+
+    Aliases make PyYAML share sub-trees; the walk visits a shared sub-tree once per reference, so an alias bomb
+    exhausts the budget after `limits.max_nodes` entries instead of expanding billions.
+    """
+    deepest = 0
+    stack: list[tuple[object, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+            if depth > limits.max_depth:
+                raise LimitExceeded(f"nesting deeper than {limits.max_depth} levels")
+        values = node.values() if isinstance(node, dict) else node
+        budget[0] -= len(node)  # type: ignore[arg-type]
+        if budget[0] < 0:
+            raise LimitExceeded(f"more than {limits.max_nodes} nodes after alias expansion")
+        for value in values:  # type: ignore[union-attr]
+            if isinstance(value, (dict, list)):
+                stack.append((value, depth + 1))
+    return deepest
+
+
+def _object_problem(data: object, where: str) -> str | None:
+    """Why ``data`` is not a Kubernetes object, or `None` when it is one."""
+    if not isinstance(data, dict):
+        return f"{where}: root is a {type(data).__name__}, not a mapping"
+    api_version, kind = data.get("apiVersion"), data.get("kind")
+    if not isinstance(api_version, str) or not api_version:
+        return f"{where}: missing or non-string apiVersion"
+    if not isinstance(kind, str) or not kind:
+        return f"{where}: missing or non-string kind"
+    return None
+
+
+def _name_problem(data: dict, where: str) -> str | None:
+    meta = data.get("metadata")
+    if not isinstance(meta, dict):
+        return f"{where}: {data['kind']} has no metadata mapping"
+    name = meta.get("name")
+    if (isinstance(name, str) and name) or (isinstance(meta.get("generateName"), str) and meta["generateName"]):
+        return None
+    return f"{where}: {data['kind']} has no metadata.name"
+
+
+def _is_list(data: dict) -> bool:
+    return data["kind"].endswith("List") and isinstance(data.get("items"), list)
+
+
+def _items_node(node: yaml.Node) -> list[yaml.Node] | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == "items" and isinstance(value, yaml.SequenceNode):
+                return value.value
+    return None
+
+
+def parse(text: str, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedInput:
+    """Parse a YAML text into Kubernetes objects; never raises.
+
+    Args:
+        text: One or more YAML documents (``---`` separated). Bytes are decoded as UTF-8.
+        limits: Bounds on size, depth, alias expansion and document count.
+
+    Returns:
+        `ParsedInput` with one `KubeObject` per object (``List`` items expanded) and, when the input is invalid, the
+        reasons in `errors` (then `objects` is empty).
+    """
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as err:
+            return ParsedInput([], [f"input is not UTF-8 text: {err}"])
+    if not isinstance(text, str):
+        return ParsedInput([], [f"input is a {type(text).__name__}, not a string"])
+    if len(text) > limits.max_chars:
+        return ParsedInput([], [f"input has {len(text)} characters, more than the limit of {limits.max_chars}"])
+    if "{{" in text and _HELM_RE.search(text):
+        return ParsedInput([], ["input is an unrendered Helm template ({{ .Values ... }}); render it first"])
+    if text.count("[") + text.count("{") > limits.max_depth and _flow_depth(text) > limits.max_depth:
+        return ParsedInput([], [f"flow nesting deeper than {limits.max_depth} levels"])
+    try:
+        return _parse_documents(text, limits)
+    except LimitExceeded as err:
+        return ParsedInput([], [f"input rejected: {err}"])
+    except yaml.YAMLError as err:
+        return ParsedInput([], [f"YAML parse error: {' '.join(str(err).split())}"])
+    except Exception as err:  # noqa: BLE001 - the constructor raises ValueError/OverflowError on e.g. bad timestamps
+        return ParsedInput([], [f"YAML parse error: {type(err).__name__}: {err}"])
+
+
+def _parse_documents(text: str, limits: ParseLimits) -> ParsedInput:
+    lines = text.splitlines()
+    content = [0]
+    content.extend(accumulate(1 if (s := line.strip()) and not s.startswith("#") else 0 for line in lines))
+
+    def span_lines(node: yaml.Node) -> int:
+        end = min(node.end_mark.line + (1 if node.end_mark.column else 0), len(lines))
+        return max(content[end] - content[min(node.start_mark.line, end)], 1)
+
+    objects: list[KubeObject] = []
+    errors: list[str] = []
+    budget = [limits.max_nodes]
+    loader = _Loader(text)
+    try:
+        doc_index = -1
+        while loader.check_node():
+            doc_index += 1
+            if doc_index >= limits.max_documents:
+                raise LimitExceeded(f"more than {limits.max_documents} documents")
+            node = loader.get_node()
+            data = loader.construct_document(node)
+            if data is None:  # empty or comment-only document: skipped
+                continue
+            where = f"document {doc_index}"
+            if problem := _object_problem(data, where):
+                errors.append(problem)
+                continue
+            depth = _measure(data, limits, budget)
+            if _is_list(data):
+                item_nodes = _items_node(node) or []
+                for item_index, item in enumerate(data["items"]):
+                    item_where = f"{where} item {item_index}"
+                    if problem := (_object_problem(item, item_where) or _name_problem(item, item_where)):
+                        errors.append(problem)
+                        continue
+                    item_lines = span_lines(item_nodes[item_index]) if item_index < len(item_nodes) else 1
+                    item_depth = _measure(item, limits, [limits.max_nodes])
+                    objects.append(KubeObject(doc_index, item, item_lines, item_depth, item_index))
+                continue
+            if problem := _name_problem(data, where):
+                errors.append(problem)
+                continue
+            objects.append(KubeObject(doc_index, data, span_lines(node), depth))
+    finally:
+        loader.dispose()
+    if errors:
+        return ParsedInput([], errors)
+    if not objects:
+        return ParsedInput([], ["input has no Kubernetes objects (empty, comment-only or an empty List)"])
+    return ParsedInput(objects, [])
+
+
+@lru_cache(maxsize=512)
+def parse_cached(text: str) -> ParsedInput:
+    """`parse` memoised on the text; for references, which RL scores against k samples each. Do not mutate."""
+    return parse(text)

@@ -1,0 +1,559 @@
+# Copyright 2026 The dual-codet5 contributors. Licensed under the Apache License, Version 2.0.
+"""PyTorch DualCodeT5: a T5 encoder-decoder with a second (pattern) encoder fused into the first by attention.
+
+Self-contained (torch, transformers and the sibling configuration file) so that `save_pretrained` can ship it as
+Hub remote code. The T5 blocks are reused from the installed transformers (`transformers.models.t5.modeling_t5`,
+written against 5.24.0), not copied.
+
+Data flow, shapes for a batch of `B` intents of length `Li` and patterns of length `Lp`:
+
+```
+input_ids (B, Li) ──► intent T5 encoder ──► h (B, Li, d) ─┐
+                                                         ├─► fusion: LN(h + MHA(q=h, k=v=p)) ─► f (B, Li, d)
+pattern_input_ids (B, Lp) ─► pattern T5 encoder ─► p (B, Lp, d)
+memory = concat(f, p) (B, Li + Lp, d), memory mask = concat(attention_mask, pattern_attention_mask)
+decoder (T5 stack, cross-attends to memory) ─► LM head ─► logits (B, T, vocab)
+```
+
+`get_encoder()` returns a module that takes both inputs and returns the memory with its mask as one
+`BaseModelOutput`, so `generate` (beam expansion, `num_return_sequences`, KV and static caches) needs no special path.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import CrossEntropyLoss
+from transformers import GenerationMixin, PreTrainedModel, T5Config
+from transformers import initialization as init
+from transformers.cache_utils import Cache
+from transformers.modeling_outputs import BaseModelOutput, Seq2SeqLMOutput
+from transformers.models.t5.modeling_t5 import T5Stack
+from transformers.utils import logging
+from transformers.utils.deprecation import deprecate_kwarg
+from transformers.utils.generic import can_return_tuple
+
+from .configuration_dual_codet5 import DualCodeT5Config
+
+logger = logging.get_logger(__name__)
+
+
+@dataclass
+class DualCodeT5EncoderOutput(BaseModelOutput):
+    r"""
+    Output of [`DualCodeT5Encoder`]: the memory the decoder cross-attends to.
+
+    Args:
+        last_hidden_state (`torch.FloatTensor` of shape `(batch_size, intent_length + pattern_length, d_model)`):
+            Fused intent states followed by the pattern states (just the fused intent states without a pattern).
+        hidden_states (`tuple(torch.FloatTensor)`, *optional*):
+            Hidden states of the intent encoder (when `output_hidden_states=True`).
+        attentions (`tuple(torch.FloatTensor)`, *optional*):
+            Self-attentions of the intent encoder (when `output_attentions=True`).
+        attention_mask (`torch.LongTensor` of shape `(batch_size, intent_length + pattern_length)`):
+            Mask of the memory: 1 for tokens, 0 for padding. `generate` expands it with the states for beam search,
+            and the decoder uses it instead of the intent-only `attention_mask`.
+        pattern_last_hidden_state (`torch.FloatTensor` of shape `(batch_size, pattern_length, d_model)`, *optional*):
+            Pattern encoder output (zeros at padding), `None` without a pattern.
+    """
+
+    attention_mask: torch.LongTensor | None = None
+    pattern_last_hidden_state: torch.FloatTensor | None = None
+
+
+def _stack_config(config: DualCodeT5Config, num_layers: int, is_decoder: bool) -> T5Config:
+    """The `T5Config` of one stack, built from the flat dual config."""
+    stack_config = T5Config(
+        vocab_size=config.vocab_size,
+        d_model=config.d_model,
+        d_kv=config.d_kv,
+        d_ff=config.d_ff,
+        num_layers=num_layers,
+        num_decoder_layers=num_layers,
+        num_heads=config.num_heads,
+        relative_attention_num_buckets=config.relative_attention_num_buckets,
+        relative_attention_max_distance=config.relative_attention_max_distance,
+        dropout_rate=config.dropout_rate,
+        layer_norm_epsilon=config.layer_norm_epsilon,
+        initializer_factor=config.initializer_factor,
+        feed_forward_proj=config.feed_forward_proj,
+        is_encoder_decoder=True,
+        is_decoder=is_decoder,
+        use_cache=config.use_cache if is_decoder else False,
+        pad_token_id=config.pad_token_id,
+        eos_token_id=config.eos_token_id,
+    )
+    # A sub-stack's config does not inherit the attention implementation chosen for the outer model
+    # (docs/hf_notes.md gotcha 9), so copy it.
+    stack_config._attn_implementation = config._attn_implementation
+    return stack_config
+
+
+def _build_stack(config: DualCodeT5Config, num_layers: int, is_decoder: bool) -> T5Stack:
+    stack = T5Stack(_stack_config(config, num_layers, is_decoder))
+    # Tokens are embedded once by the shared embedding and passed as `inputs_embeds`; a per-stack copy would
+    # only duplicate `vocab_size x d_model` weights in the checkpoint.
+    stack.embed_tokens = None
+    return stack
+
+
+class DualCodeT5Fusion(nn.Module):
+    """Intent states attend to pattern states: `LN(h + dropout(MHA(query=h, key=value=p)))`."""
+
+    def __init__(self, config: DualCodeT5Config) -> None:
+        super().__init__()
+        self.attention = nn.MultiheadAttention(
+            config.d_model, config.fusion_num_heads, dropout=config.fusion_dropout, batch_first=True
+        )
+        self.dropout = nn.Dropout(config.fusion_dropout)
+        self.layer_norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_epsilon)
+
+    def forward(
+        self,
+        intent_states: torch.Tensor,
+        pattern_states: torch.Tensor | None,
+        pattern_attention_mask: torch.Tensor | None,
+    ) -> torch.Tensor:
+        r"""
+        Args:
+            intent_states (`torch.FloatTensor` of shape `(batch_size, intent_length, d_model)`)
+            pattern_states (`torch.FloatTensor` of shape `(batch_size, pattern_length, d_model)`, *optional*):
+                `None` (no pattern at all) leaves the residual branch empty: the output is `LN(intent_states)`.
+            pattern_attention_mask (`torch.LongTensor` of shape `(batch_size, pattern_length)`, *optional*)
+
+        Returns:
+            `torch.FloatTensor` of shape `(batch_size, intent_length, d_model)`.
+        """
+        if pattern_states is None:
+            return self.layer_norm(intent_states)
+        has_pattern = pattern_attention_mask.bool().any(dim=1)  # (B,)
+        key_padding_mask = ~pattern_attention_mask.bool()  # (B, Lp), True = ignore
+        # A row whose pattern is all padding would give softmax over nothing (NaN, also in the backward pass):
+        # let it see its first (zeroed) position and drop its attention output below, so it behaves exactly like
+        # a row without pattern.
+        key_padding_mask[:, 0] &= has_pattern
+        attended, _ = self.attention(
+            intent_states, pattern_states, pattern_states, key_padding_mask=key_padding_mask, need_weights=False
+        )
+        attended = attended * has_pattern[:, None, None].to(attended.dtype)
+        return self.layer_norm(intent_states + self.dropout(attended))
+
+
+class DualCodeT5Encoder(nn.Module):
+    """
+    The two encoders, the fusion and the shared token embedding, as one module: what `get_encoder()` returns and
+    what `generate` calls once before decoding.
+    """
+
+    main_input_name = "input_ids"
+
+    def __init__(self, config: DualCodeT5Config) -> None:
+        super().__init__()
+        self.config = config
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.d_model)
+        self.intent_encoder = _build_stack(config, config.num_layers, is_decoder=False)
+        self.pattern_encoder = (
+            None if config.tie_encoders else _build_stack(config, config.pattern_num_layers, is_decoder=False)
+        )
+        self.fusion = DualCodeT5Fusion(config)
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        pattern_input_ids: torch.LongTensor | None = None,
+        pattern_attention_mask: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        **kwargs: Any,
+    ) -> DualCodeT5EncoderOutput:
+        r"""
+        Args:
+            input_ids (`torch.LongTensor` of shape `(batch_size, intent_length)`):
+                Intent token ids.
+            attention_mask (`torch.Tensor` of shape `(batch_size, intent_length)`, *optional*):
+                1 for intent tokens, 0 for padding; all ones when omitted.
+            pattern_input_ids (`torch.LongTensor` of shape `(batch_size, pattern_length)`, *optional*):
+                Pattern token ids. `None` or length 0 means "no pattern"; a row of pure padding is a missing pattern
+                for that example only.
+            pattern_attention_mask (`torch.Tensor` of shape `(batch_size, pattern_length)`, *optional*):
+                1 for pattern tokens, 0 for padding; derived from `pad_token_id` when omitted.
+            kwargs:
+                Accepted and ignored (`generate` adds its own keys); the name must stay `kwargs` so that `generate`
+                passes the pattern inputs through (docs/hf_notes.md gotcha 4).
+
+        Returns:
+            [`DualCodeT5EncoderOutput`] with `last_hidden_state` of shape `(batch_size, memory_length, d_model)` and
+            its `attention_mask`.
+        """
+        if input_ids is None:
+            raise ValueError("DualCodeT5Encoder needs `input_ids` (the intent tokens)")
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        intent = self.intent_encoder(
+            inputs_embeds=self.embed_tokens(input_ids),
+            attention_mask=attention_mask,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+        )
+        intent_states = intent.last_hidden_state
+
+        pattern_states = None
+        if pattern_input_ids is not None and pattern_input_ids.shape[1] > 0:
+            if pattern_attention_mask is None:
+                pattern_attention_mask = (pattern_input_ids != self.config.pad_token_id).long()
+            pattern_attention_mask = pattern_attention_mask.to(attention_mask.dtype)
+            # The pattern encoder must not see an all-padding row (fully masked self-attention is undefined), so
+            # such a row attends to its first position; its states are zeroed and masked everywhere below.
+            encoder_mask = pattern_attention_mask.clone()
+            encoder_mask[:, 0] = torch.where(pattern_attention_mask.bool().any(dim=1), encoder_mask[:, 0], 1)
+            pattern_encoder = self.pattern_encoder if self.pattern_encoder is not None else self.intent_encoder
+            pattern_states = pattern_encoder(
+                inputs_embeds=self.embed_tokens(pattern_input_ids), attention_mask=encoder_mask
+            ).last_hidden_state
+            pattern_states = pattern_states * pattern_attention_mask[..., None].to(pattern_states.dtype)
+
+        fused = self.fusion(intent_states, pattern_states, pattern_attention_mask)
+        if pattern_states is None:
+            memory, memory_mask = fused, attention_mask
+        else:
+            memory = torch.cat([fused, pattern_states], dim=1)
+            memory_mask = torch.cat([attention_mask, pattern_attention_mask], dim=1)
+        return DualCodeT5EncoderOutput(
+            last_hidden_state=memory,
+            hidden_states=intent.hidden_states,
+            attentions=intent.attentions,
+            attention_mask=memory_mask,
+            pattern_last_hidden_state=pattern_states,
+        )
+
+
+class DualCodeT5PreTrainedModel(PreTrainedModel):
+    """Weight initialisation and capabilities shared by DualCodeT5 models."""
+
+    config_class = DualCodeT5Config
+    config: DualCodeT5Config
+    base_model_prefix = "dual_codet5"
+    main_input_name = "input_ids"
+    supports_gradient_checkpointing = True
+    _no_split_modules = ["T5Block", "DualCodeT5Fusion"]
+    # T5's feed-forward output projection overflows in fp16; transformers keeps it in fp32 when loading in fp16.
+    _keep_in_fp32_modules = ["wo"]
+    _supports_flash_attn = False  # T5's relative position bias is an additive score bias
+    _supports_sdpa = True
+    _supports_flex_attn = True
+    _can_compile_fullgraph = True
+
+    def _init_weights(self, module: nn.Module) -> None:
+        """T5's initialisation for the embedding and the LM head, Xavier for the fusion attention.
+
+        The T5 stacks are `PreTrainedModel`s themselves and are initialised by T5's own `_init_weights`.
+        `transformers.initialization` functions leave tensors loaded from a checkpoint untouched.
+        """
+        factor = self.config.initializer_factor
+        if isinstance(module, nn.MultiheadAttention):
+            init.xavier_uniform_(module.in_proj_weight)
+            init.zeros_(module.in_proj_bias)
+            init.xavier_uniform_(module.out_proj.weight)
+            init.zeros_(module.out_proj.bias)
+        elif isinstance(module, nn.LayerNorm):
+            init.ones_(module.weight)
+            init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            init.normal_(module.weight, mean=0.0, std=factor * 1.0)
+        elif isinstance(module, nn.Linear):
+            # The LM head (only used untied) is drawn like the embedding, as T5 does. The fusion's `out_proj` also
+            # lands here first; its parent `nn.MultiheadAttention` is visited after it and redraws it.
+            init.normal_(module.weight, mean=0.0, std=factor * 1.0)
+
+    def _shift_right(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """Labels `(batch, T)` -> decoder inputs `(batch, T)`: prepend `decoder_start_token_id`, `-100` -> pad."""
+        shifted = input_ids.new_zeros(input_ids.shape)
+        shifted[..., 1:] = input_ids[..., :-1].clone()
+        shifted[..., 0] = self.config.decoder_start_token_id
+        shifted.masked_fill_(shifted == -100, self.config.pad_token_id)
+        return shifted
+
+
+class DualCodeT5ForConditionalGeneration(DualCodeT5PreTrainedModel, GenerationMixin):
+    r"""
+    DualCodeT5 with a language-modelling head: intent encoder + pattern encoder + attention fusion + T5 decoder.
+
+    Example:
+
+    ```python
+    >>> from modeling_dual_codet5 import DualCodeT5ForConditionalGeneration
+    >>> from modeling_dual_codet5.presets import preset_config
+    >>> model = DualCodeT5ForConditionalGeneration(preset_config("tiny")).eval()
+    >>> out = model.generate(input_ids=intent_ids, attention_mask=intent_mask,
+    ...                      pattern_input_ids=pattern_ids, pattern_attention_mask=pattern_mask, num_beams=4)
+    ```
+    """
+
+    _tied_weights_keys = {"lm_head.weight": "encoder.embed_tokens.weight"}
+
+    def __init__(self, config: DualCodeT5Config) -> None:
+        super().__init__(config)
+        self.model_dim = config.d_model
+        self.encoder = DualCodeT5Encoder(config)
+        self.decoder = _build_stack(config, config.num_decoder_layers, is_decoder=True)
+        self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        self.post_init()
+
+    @property
+    def shared(self) -> nn.Embedding:
+        """The token embedding shared by both encoders, the decoder and (when tied) the LM head."""
+        return self.encoder.embed_tokens
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.encoder.embed_tokens
+
+    def set_input_embeddings(self, new_embeddings: nn.Embedding) -> None:
+        self.encoder.embed_tokens = new_embeddings
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.lm_head
+
+    def set_output_embeddings(self, new_embeddings: nn.Linear) -> None:
+        self.lm_head = new_embeddings
+
+    def get_encoder(self, modality: str | None = None) -> DualCodeT5Encoder:
+        return self.encoder
+
+    def get_decoder(self) -> T5Stack:
+        return self.decoder
+
+    @can_return_tuple
+    @deprecate_kwarg("past_key_values", "5.40.0", new_name="cache")
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        pattern_input_ids: torch.LongTensor | None = None,
+        pattern_attention_mask: torch.Tensor | None = None,
+        decoder_input_ids: torch.LongTensor | None = None,
+        decoder_attention_mask: torch.BoolTensor | None = None,
+        encoder_outputs: DualCodeT5EncoderOutput | tuple[torch.Tensor, ...] | None = None,
+        cache: Cache | None = None,
+        decoder_inputs_embeds: torch.Tensor | None = None,
+        labels: torch.LongTensor | None = None,
+        use_cache: bool | None = None,
+        **kwargs: Any,
+    ) -> Seq2SeqLMOutput:
+        r"""
+        Args:
+            input_ids (`torch.LongTensor` of shape `(batch_size, intent_length)`):
+                Intent token ids.
+            attention_mask (`torch.Tensor` of shape `(batch_size, intent_length)`, *optional*):
+                1 for intent tokens, 0 for padding.
+            pattern_input_ids (`torch.LongTensor` of shape `(batch_size, pattern_length)`, *optional*):
+                Pattern (manifest skeleton) token ids; may be omitted or empty.
+            pattern_attention_mask (`torch.Tensor` of shape `(batch_size, pattern_length)`, *optional*):
+                1 for pattern tokens, 0 for padding.
+            decoder_input_ids (`torch.LongTensor` of shape `(batch_size, target_length)`, *optional*):
+                Decoder inputs; built from `labels` by shifting right when omitted. With a cache, only the new
+                tokens.
+            decoder_attention_mask (`torch.BoolTensor` of shape `(batch_size, target_length)`, *optional*):
+                Decoder padding mask (the causal mask is always applied).
+            encoder_outputs ([`DualCodeT5EncoderOutput`], *optional*):
+                Precomputed memory (what `generate` passes after its single encoder call); skips both encoders.
+                Its `attention_mask` is the memory mask; a plain tuple/`BaseModelOutput` falls back to
+                `attention_mask`.
+            cache ([`~cache_utils.EncoderDecoderCache`], *optional*):
+                Decoder key/value cache (the name `generate` uses in transformers 5).
+            labels (`torch.LongTensor` of shape `(batch_size, target_length)`, *optional*):
+                Target ids; `-100` is ignored by the loss.
+            use_cache (`bool`, *optional*):
+                Return the decoder cache (`config.use_cache` by default).
+
+        Returns:
+            [`~modeling_outputs.Seq2SeqLMOutput`]: `logits` of shape `(batch_size, target_length, vocab_size)`,
+            `loss` (scalar) when `labels` are given, `cache`, and the memory as `encoder_last_hidden_state`.
+        """
+        if encoder_outputs is None:
+            encoder_outputs = self.encoder(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                pattern_input_ids=pattern_input_ids,
+                pattern_attention_mask=pattern_attention_mask,
+                output_attentions=kwargs.get("output_attentions"),
+                output_hidden_states=kwargs.get("output_hidden_states"),
+            )
+        elif not isinstance(encoder_outputs, BaseModelOutput):
+            encoder_outputs = BaseModelOutput(
+                last_hidden_state=encoder_outputs[0],
+                hidden_states=encoder_outputs[1] if len(encoder_outputs) > 1 else None,
+                attentions=encoder_outputs[2] if len(encoder_outputs) > 2 else None,
+            )
+        memory = encoder_outputs.last_hidden_state
+        memory_mask = getattr(encoder_outputs, "attention_mask", None)
+        if memory_mask is None:
+            memory_mask = attention_mask
+
+        if labels is not None and decoder_input_ids is None and decoder_inputs_embeds is None:
+            decoder_input_ids = self._shift_right(labels)
+        if decoder_inputs_embeds is None:
+            decoder_inputs_embeds = self.encoder.embed_tokens(decoder_input_ids)
+
+        decoder_outputs = self.decoder(
+            inputs_embeds=decoder_inputs_embeds,
+            attention_mask=decoder_attention_mask,
+            encoder_hidden_states=memory,
+            encoder_attention_mask=memory_mask,
+            cache=cache,
+            use_cache=use_cache,
+            **kwargs,
+        )
+        sequence_output = decoder_outputs.last_hidden_state
+        if self.config.tie_word_embeddings:
+            # T5 v1.0 / CodeT5: a head tied to the embedding sees the decoder output rescaled by d_model ** -0.5
+            sequence_output = sequence_output * (self.model_dim**-0.5)
+        logits = self.lm_head(sequence_output)
+
+        loss = None
+        if labels is not None:
+            loss = CrossEntropyLoss(ignore_index=-100)(
+                logits.float().view(-1, logits.size(-1)), labels.to(logits.device).view(-1)
+            )
+
+        return Seq2SeqLMOutput(
+            loss=loss,
+            logits=logits,
+            cache=decoder_outputs.cache,
+            decoder_hidden_states=decoder_outputs.hidden_states,
+            decoder_attentions=decoder_outputs.attentions,
+            cross_attentions=decoder_outputs.cross_attentions,
+            encoder_last_hidden_state=memory,
+            encoder_hidden_states=encoder_outputs.hidden_states,
+            encoder_attentions=encoder_outputs.attentions,
+        )
+
+    def prepare_decoder_input_ids_from_labels(self, labels: torch.Tensor) -> torch.Tensor:
+        return self._shift_right(labels)
+
+    @classmethod
+    def from_codet5(
+        cls, name_or_path: str, output_loading_info: bool = False, **config_overrides: Any
+    ) -> DualCodeT5ForConditionalGeneration | tuple[DualCodeT5ForConditionalGeneration, dict[str, Any]]:
+        """Build a DualCodeT5 initialised from a T5 / CodeT5 / CodeT5+ (220M, 770M) checkpoint.
+
+        Both encoders start from the checkpoint's encoder, the decoder and LM head from its decoder and head, the
+        embedding from its shared embedding; the fusion layer is freshly initialised. The transfer is logged and
+        kept on the returned model as `model.codet5_init_report`: a dict with `source`, `copied` (our parameter
+        names that received a tensor), `missing` (ours left freshly initialised), `unexpected` (checkpoint tensors
+        not used) and `shape_mismatch`.
+
+        Args:
+            name_or_path (`str`):
+                A Hub id (`"Salesforce/codet5-base"`, online) or a local folder holding a
+                `T5ForConditionalGeneration` (offline).
+            output_loading_info (`bool`, *optional*, defaults to `False`):
+                Also return the report, as `(model, report)` (like `from_pretrained(..., output_loading_info=True)`).
+            config_overrides:
+                `DualCodeT5Config` fields to change (e.g. `fusion_num_heads=4`, `dropout_rate=0.0`,
+                `pattern_num_layers=6`: a shallower pattern encoder gets the first layers).
+
+        Returns:
+            [`DualCodeT5ForConditionalGeneration`] in training mode (like `cls(config)`), or `(model, report)`.
+        """
+        from transformers import T5ForConditionalGeneration
+
+        source = T5ForConditionalGeneration.from_pretrained(name_or_path)
+        t5 = source.config
+        fields = {
+            "vocab_size": t5.vocab_size,
+            "d_model": t5.d_model,
+            "d_kv": t5.d_kv,
+            "d_ff": t5.d_ff,
+            "num_layers": t5.num_layers,
+            "num_decoder_layers": t5.num_decoder_layers,
+            "num_heads": t5.num_heads,
+            "relative_attention_num_buckets": t5.relative_attention_num_buckets,
+            "relative_attention_max_distance": t5.relative_attention_max_distance,
+            "dropout_rate": float(t5.dropout_rate),
+            "layer_norm_epsilon": t5.layer_norm_epsilon,
+            "initializer_factor": t5.initializer_factor,
+            "feed_forward_proj": t5.feed_forward_proj,
+            # transformers 5 always ties T5's embeddings and records v1.0 (scaled, tied head) vs v1.1 here
+            "tie_word_embeddings": bool(getattr(t5, "scale_decoder_outputs", True)),
+        }
+        for name in ("pad_token_id", "bos_token_id", "eos_token_id", "decoder_start_token_id"):
+            value = getattr(t5, name, None)
+            if value is not None:
+                fields[name] = value
+        fields.update(config_overrides)
+        config = DualCodeT5Config(**fields)
+        model = cls(config)
+
+        source_state = source.state_dict()
+        target_state = model.state_dict()
+        mapping: dict[str, str] = {"encoder.embed_tokens.weight": "shared.weight"}
+        if not config.tie_word_embeddings:
+            mapping["lm_head.weight"] = "lm_head.weight"
+        encoders = [("encoder.intent_encoder.", config.num_layers)]
+        if model.encoder.pattern_encoder is not None:
+            encoders.append(("encoder.pattern_encoder.", config.pattern_num_layers))
+        for target_key in target_state:
+            for prefix, depth in encoders:
+                if target_key.startswith(prefix):
+                    source_key = "encoder." + target_key[len(prefix) :]
+                    if _block_index(source_key) < min(depth, t5.num_layers):
+                        mapping[target_key] = source_key
+            if target_key.startswith("decoder.") and _block_index(target_key) < t5.num_decoder_layers:
+                mapping[target_key] = target_key
+
+        copied, shape_mismatch = [], []
+        with torch.no_grad():
+            for target_key, source_key in mapping.items():
+                if source_key not in source_state:
+                    continue
+                if source_state[source_key].shape != target_state[target_key].shape:
+                    shape_mismatch.append(f"{target_key} {tuple(target_state[target_key].shape)} <- {source_key} "
+                                          f"{tuple(source_state[source_key].shape)}")
+                    continue
+                target_state[target_key].copy_(source_state[source_key])
+                copied.append(target_key)
+        tied = {"lm_head.weight"} if config.tie_word_embeddings else set()
+        missing = sorted(set(target_state) - set(copied) - tied)
+        used_sources = {mapping[k] for k in copied}
+        unexpected = sorted(
+            k for k in source_state
+            if k not in used_sources and k not in {"encoder.embed_tokens.weight", "decoder.embed_tokens.weight"}
+            and not (k == "lm_head.weight" and config.tie_word_embeddings)
+        )  # fmt: skip
+        model.tie_weights()
+        report = {
+            "source": str(name_or_path),
+            "copied": sorted(copied),
+            "missing": missing,
+            "unexpected": unexpected,
+            "shape_mismatch": shape_mismatch,
+        }
+        logger.info(
+            "from_codet5(%s): copied %d tensors; freshly initialised (missing) %d: %s; unused from the checkpoint "
+            "(unexpected) %d: %s; shape mismatches %d: %s",
+            name_or_path, len(copied), len(missing), missing, len(unexpected), unexpected,
+            len(shape_mismatch), shape_mismatch,
+        )  # fmt: skip
+        model.codet5_init_report = report
+        return (model, report) if output_loading_info else model
+
+
+def _block_index(key: str) -> int:
+    """`"encoder.block.3.layer.0..."` -> 3; keys outside the blocks (final norm) -> -1, i.e. always copied."""
+    parts = key.split(".")
+    return int(parts[parts.index("block") + 1]) if "block" in parts else -1
+
+
+__all__ = [
+    "DualCodeT5Encoder",
+    "DualCodeT5EncoderOutput",
+    "DualCodeT5ForConditionalGeneration",
+    "DualCodeT5Fusion",
+    "DualCodeT5PreTrainedModel",
+]

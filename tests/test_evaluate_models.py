@@ -1,0 +1,209 @@
+"""evaluate_models.py end to end on two tiny models saved in the test, plus its parts (specs, batching, tables)."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+from transformers import T5ForConditionalGeneration
+
+import evaluate_models
+from dual_codet5.inference import generate_yaml, load_for_inference
+from k8s_data import train_tokenizer
+from modeling_dual_codet5 import DualCodeT5ForConditionalGeneration
+from modeling_dual_codet5.presets import baseline_t5_config, preset_config
+
+EXAMPLES = [
+    {
+        "intent": "Create a Service named web exposing port 80",
+        "yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n",
+    },
+    {
+        "intent": "A ConfigMap called settings with key mode set to fast",
+        "yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n",
+    },
+    {
+        "intent": "Deploy nginx with 2 replicas",
+        "yaml": (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: nginx\nspec:\n  replicas: 2\n  selector:\n"
+            "    matchLabels:\n      app: nginx\n  template:\n    metadata:\n      labels:\n        app: nginx\n"
+            "    spec:\n      containers:\n      - name: nginx\n        image: nginx:1.27\n"
+        ),
+    },
+    {
+        "intent": "Namespace team-a",
+        "yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n",
+    },
+    {
+        "intent": "A pod running busybox that sleeps",
+        "yaml": (
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: sleeper\nspec:\n  containers:\n  - name: main\n"
+            "    image: busybox:1.36\n    command: [sleep, '3600']\n"
+        ),
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory):
+    """A tiny DualCodeT5 and a tiny T5 baseline with one tiny byte-level BPE tokenizer, saved as folders."""
+    root = tmp_path_factory.mktemp("models")
+    texts = [ex["intent"] for ex in EXAMPLES] + [ex["yaml"] for ex in EXAMPLES]
+    tokenizer = train_tokenizer(texts * 4, vocab_size=300, min_frequency=1)
+    config = preset_config(
+        "tiny", vocab_size=len(tokenizer), pad_token_id=0, eos_token_id=2, decoder_start_token_id=0
+    )
+    torch.manual_seed(0)
+    paths = {}
+    for name, model in (
+        ("dual", DualCodeT5ForConditionalGeneration(config)),
+        ("baseline", T5ForConditionalGeneration(baseline_t5_config(config))),
+    ):
+        paths[name] = root / name
+        model.save_pretrained(paths[name])
+        tokenizer.save_pretrained(paths[name])
+    test_file = root / "test.jsonl"
+    test_file.write_text("".join(json.dumps({"id": f"ex{i}", **ex}) + "\n" for i, ex in enumerate(EXAMPLES)))
+    return paths, test_file
+
+
+def test_parse_model_specs_and_decoding_checks():
+    base = evaluate_models.Decoding(num_beams=2)
+    specs = evaluate_models.parse_model_specs(
+        ["base=out/b", "rl=out/r@best_of_n=4,do_sample=true,temperature=0.7", "out/sft/final@repair=yes"], base
+    )
+    assert [s.name for s in specs] == ["base", "rl", "final"]
+    assert specs[0].decoding == base
+    assert specs[1].path == "out/r" and specs[1].decoding.best_of_n == 4 and specs[1].decoding.do_sample
+    assert specs[1].decoding.temperature == 0.7 and specs[1].decoding.num_beams == 2
+    assert specs[2].path == "out/sft/final" and specs[2].decoding.repair
+    # repair does not change the candidates, so a repaired variant reuses the plain generations
+    assert specs[2].decoding.generation_key() == base.generation_key()
+    with pytest.raises(ValueError, match="do_sample"):  # 4 candidates from a beam of 2 is impossible
+        evaluate_models.parse_model_specs(["x=p@best_of_n=4"], base)
+    with pytest.raises(ValueError, match="bad override"):
+        evaluate_models.parse_model_specs(["x=p@beams=4"], base)
+    with pytest.raises(ValueError, match="unique"):
+        evaluate_models.EvalArguments(models=["a=p", "a=q"])
+    with pytest.raises(ValueError, match="pattern_mode"):
+        evaluate_models.EvalArguments(models=["a=p"], pattern_mode="gold")
+
+
+def test_generate_yaml_batched_equals_one_by_one(tiny_models):
+    # sorting by length and padding must not change any output, and outputs come back in input order
+    paths, _ = tiny_models
+    intents = [ex["intent"] for ex in EXAMPLES]
+    patterns = ["kind: Service", "", "apiVersion: apps/v1\nkind: Deployment", "kind: Namespace", ""]
+    for name in ("dual", "baseline"):
+        loaded = load_for_inference(str(paths[name]), device="cpu")
+        assert loaded.is_dual == (name == "dual")
+        batched = generate_yaml(loaded, intents, patterns, batch_size=3, max_new_tokens=8, num_beams=2)
+        single = [
+            generate_yaml(loaded, [i], [p], batch_size=1, max_new_tokens=8, num_beams=2)[0]
+            for i, p in zip(intents, patterns)
+        ]
+        assert batched == single
+        two = generate_yaml(loaded, intents[:2], patterns[:2], max_new_tokens=8, num_beams=2, num_return_sequences=2)
+        assert [len(c) for c in two] == [2, 2]
+    with pytest.raises(ValueError, match="num_return_sequences"):
+        generate_yaml(loaded, intents, patterns, num_beams=1, num_return_sequences=2)
+
+
+def test_end_to_end_writes_all_outputs(tiny_models, tmp_path):
+    paths, test_file = tiny_models
+    out = tmp_path / "eval"
+    argv = [
+        "--models",
+        f"baseline={paths['baseline']}",
+        f"dual={paths['dual']}",
+        f"dual_best_of_2={paths['dual']}@best_of_n=2,do_sample=true",
+        f"dual_repair={paths['dual']}@repair=true",
+        "--test_file", str(test_file),
+        "--pattern_mode", "oracle",
+        "--max_new_tokens", "16",
+        "--num_beams", "2",
+        "--batch_size", "2",
+        "--max_examples", "4",
+        "--n_resamples", "200",
+        "--label", "CPU test",
+        "--output_dir", str(out),
+    ]  # fmt: skip
+    results = evaluate_models.main(argv)
+    for name in (
+        "phase2_final_results.json", "per_example.jsonl", "per_example.csv", "comparison_plots.png", "results.md",
+        "plot_means.json", "plot_means.csv", "plot_differences.json", "plot_differences.csv", "plot_diff_ci.csv",
+    ):  # fmt: skip
+        assert (out / name).stat().st_size > 0, name
+    saved = json.loads((out / "phase2_final_results.json").read_text())
+    assert saved == json.loads(json.dumps(results))
+    assert saved["upper_bound"] and "upper bound" in saved["pattern_mode_label"]
+    assert "upper bound" in (out / "results.md").read_text()
+    assert saved["dataset"]["n_examples"] == 4 and len(saved["dataset"]["dataset_sha256"]) == 64
+    assert saved["models_evaluated"]["dual"] == str(paths["dual"])
+    models = {m["name"]: m for m in saved["summary"]["models"]}
+    assert list(models) == ["baseline", "dual", "dual_best_of_2", "dual_repair"]
+    assert "comparison" not in models["baseline"] and models["baseline"]["is_baseline"]
+    for name in ("dual", "dual_best_of_2", "dual_repair"):
+        comp = models[name]["comparison"]
+        assert {"codebleu", "bp", "yaml_valid", "schema_valid"} <= set(comp)
+        assert comp["yaml_valid"]["primary_test"] == "mcnemar_exact"
+        assert all(c["primary_p_holm"] >= c["primary_p"] for c in comp.values())
+    assert models["dual_best_of_2"]["decoding"]["best_of_n"] == 2 and models["dual_repair"]["decoding"]["repair"]
+    assert set(models["dual"]["targets"]) == {"codebleu", "bp", "quality", "security", "yaml_valid", "schema_valid"}
+
+    rows = [json.loads(line) for line in (out / "per_example.jsonl").read_text().splitlines()]
+    assert len(rows) == 4 * 4
+    by_model = {}
+    for row in rows:
+        by_model.setdefault(row["model"], []).append(row)
+    assert [r["id"] for r in by_model["dual"]] == ["ex0", "ex1", "ex2", "ex3"]
+    assert all(r["n_candidates"] == 2 for r in by_model["dual_best_of_2"])
+    # the repaired variant starts from exactly the dual model's outputs (same decoding, repair applied after)
+    assert [r["raw_prediction"] for r in by_model["dual_repair"]] == [r["prediction"] for r in by_model["dual"]]
+    assert all(r["prediction"] == r["raw_prediction"] for r in by_model["dual"])
+    with (out / "per_example.csv").open() as fh:
+        assert len(list(csv.DictReader(fh))) == 16
+    diffs = json.loads((out / "plot_differences.json").read_text())
+    assert len(diffs) == 3 * len(saved["summary"]["metrics"]) * 4
+
+    # several runs (here the same one twice) aggregate to mean ± sd
+    result_file = str(out / "phase2_final_results.json")
+    agg = evaluate_models.main(["--runs", result_file, result_file, "--output_dir", str(out)])
+    assert agg["n_runs"] == 2
+    assert agg["models"]["dual"]["bp"]["mean_percent"]["sd"] == 0.0
+    assert (out / "runs_summary.md").read_text().startswith("## Results over 2 training seeds")
+
+
+def test_summarize_and_markdown_on_synthetic_rows():
+    # a model that is better on BP on every example must come out significant and "better" in the table
+    rng = np.random.default_rng(0)
+    n = 25
+    args = evaluate_models.EvalArguments(models=["base=a", "new=b"], n_resamples=300)
+    specs = evaluate_models.parse_model_specs(args.models, evaluate_models.decoding_from(args))
+
+    def rows(bp_shift: float) -> list[dict]:
+        out = []
+        for i in range(n):
+            r = {"id": f"e{i}", "n_repairs": 0}
+            noise = rng.uniform(size=4)
+            r.update({m: float(v) for m, v in zip(("codebleu", "security", "complexity", "reward"), noise)})
+            r.update({"bp": 50.0 + bp_shift + i, "quality": 60.0, "yaml_valid": 1.0, "schema_valid": float(i % 2)})
+            out.append(r)
+        return out
+
+    data = {"base": rows(0.0), "new": rows(10.0)}
+    summary = evaluate_models.summarize(args, specs, data)
+    comp = summary["models"][1]["comparison"]
+    assert comp["bp"]["mean_diff"] == pytest.approx(10.0) and comp["bp"]["primary_p_holm"] < 0.05
+    assert comp["quality"]["primary_p"] == 1.0 and comp["yaml_valid"]["primary_p"] == 1.0
+    results = {
+        "config": {"label": "synthetic", "alpha": 0.05, "confidence_level": 0.95},
+        "dataset": {"source": "synthetic", "n_examples": n, "dataset_sha256": "0" * 64},
+        "pattern_mode_label": evaluate_models.PATTERN_MODE_LABELS["retrieved"],
+        "summary": summary,
+    }
+    table = evaluate_models.render_markdown(results)
+    bp_line = next(line for line in table.splitlines() if line.startswith("| new | BP %"))
+    assert "+10.0" in bp_line and "better" in bp_line
+    assert "| new | Quality | +0.0" in table and "n.s." in table

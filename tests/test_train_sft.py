@@ -1,0 +1,167 @@
+"""train_sft.py on a tiny model and a tiny fixed data set: the loss falls, checkpoints load, resume is exact."""
+
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from safetensors.torch import load_file
+
+import train_sft
+from dual_codet5.collate import LengthGroupedSampler, Seq2SeqCollator, encode_example
+from dual_codet5.train_utils import read_metrics
+from dual_codet5.training_args import DataArguments, ModelArguments, SFTArguments, parse_config
+from tests.training_fixtures import TINY_MODEL_FLAGS, save_tiny_tokenizer, tiny_examples, tiny_tokenizer, write_jsonl
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("sft_data")
+    rows = tiny_examples(30)
+    return {
+        "train": write_jsonl(root / "train.jsonl", rows[:24]),
+        "validation": write_jsonl(root / "validation.jsonl", rows[24:]),
+        "tokenizer": save_tiny_tokenizer(root / "tokenizer"),
+    }
+
+
+def sft_flags(data: dict[str, Path], output_dir: Path, *extra: str) -> list[str]:
+    return [
+        *TINY_MODEL_FLAGS,
+        "--output_dir", str(output_dir),
+        "--tokenizer_name_or_path", str(data["tokenizer"]),
+        "--train_file", str(data["train"]),
+        "--validation_file", str(data["validation"]),
+        "--per_device_train_batch_size", "4",
+        "--learning_rate", "1e-2",
+        *extra,
+    ]  # fmt: skip
+
+
+def test_sft_loss_falls_and_checkpoints_load(data, tmp_path):
+    final = train_sft.main(sft_flags(data, tmp_path, "--num_train_epochs", "3"))
+    records = read_metrics(tmp_path / "metrics.jsonl")
+    train_loss = [r["train/loss"] for r in records if "train/loss" in r]
+    eval_loss = [r["eval/loss"] for r in records if "eval/loss" in r]
+    # 18 optimizer steps on 24 examples: the loss must fall clearly, on train and on held-out examples
+    assert len(train_loss) == 18 and len(eval_loss) == 3
+    assert train_loss[-1] < 0.35 * train_loss[0]
+    assert eval_loss[-1] < 0.6 * eval_loss[0]
+
+    # per-epoch folders + final, each loadable with the tokenizer, generation config and resolved arguments
+    for name in ("stage1_epoch1", "stage1_epoch2", "stage1_epoch3", "final"):
+        folder = tmp_path / name
+        for f in ("config.json", "model.safetensors", "tokenizer.json", "generation_config.json"):
+            assert (folder / f).exists(), f"{name}/{f}"
+        args = yaml.safe_load((folder / "training_args.yaml").read_text())
+        assert args["learning_rate"] == 1e-2 and args["num_train_epochs"] == 3 and args["stage"] == "sft"
+    assert final == tmp_path / "final"
+
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    import modeling_dual_codet5  # noqa: F401
+
+    model = AutoModelForSeq2SeqLM.from_pretrained(final)
+    tok = AutoTokenizer.from_pretrained(final)
+    assert model.config.model_type == "dual_codet5"
+    ex = tiny_examples(1)[0]
+    intent, pattern = tok(ex["intent"], return_tensors="pt"), tok(ex["k8s_pattern"], return_tensors="pt")
+    out = model.generate(
+        input_ids=intent.input_ids, attention_mask=intent.attention_mask,
+        pattern_input_ids=pattern.input_ids, pattern_attention_mask=pattern.attention_mask, max_new_tokens=12,
+    )  # fmt: skip
+    # after 3 epochs the model has learnt at least how every target starts
+    assert tok.decode(out[0], skip_special_tokens=True).startswith("apiVersion: apps/v1")
+
+
+def test_baseline_sft_trains_a_plain_t5(data, tmp_path):
+    final = train_sft.main(sft_flags(data, tmp_path, "--model_type", "baseline", "--max_steps", "6"))
+    from transformers import T5ForConditionalGeneration
+
+    model = T5ForConditionalGeneration.from_pretrained(final)
+    assert model.config.model_type == "t5"
+    losses = [r["train/loss"] for r in read_metrics(tmp_path / "metrics.jsonl") if "train/loss" in r]
+    assert len(losses) == 6 and losses[-1] < losses[0]
+
+
+def test_resume_continues_at_saved_step_with_same_optimizer_state(data, tmp_path):
+    common = ("--max_steps", "8", "--checkpointing_steps", "5", "--save_total_states", "0")
+    # reference run: 8 uninterrupted steps (state saved at step 5, at the epoch end 6, and at 8)
+    train_sft.main(sft_flags(data, tmp_path / "a", *common))
+    # resumed run: starts from the step-5 state of run a
+    resume_from = tmp_path / "a" / "state" / "step_5"
+    train_sft.main(sft_flags(data, tmp_path / "b", *common, "--resume_from_checkpoint", str(resume_from)))
+
+    steps_b = [r["step"] for r in read_metrics(tmp_path / "b" / "metrics.jsonl") if "train/loss" in r]
+    assert steps_b == [6, 7, 8]  # continued at the saved step, not from 0
+    # the same batches and the same optimizer moments -> the same weights and optimizer state at step 8
+    weights_a = load_file(tmp_path / "a" / "final" / "model.safetensors")
+    weights_b = load_file(tmp_path / "b" / "final" / "model.safetensors")
+    assert weights_a.keys() == weights_b.keys()
+    for key in weights_a:
+        torch.testing.assert_close(weights_a[key], weights_b[key], rtol=1e-5, atol=1e-6, msg=key)
+    opt_a = torch.load(tmp_path / "a" / "state" / "step_8" / "optimizer.bin", weights_only=True)
+    opt_b = torch.load(tmp_path / "b" / "state" / "step_8" / "optimizer.bin", weights_only=True)
+    assert opt_a["state"][0]["step"] == opt_b["state"][0]["step"] == 8
+    torch.testing.assert_close(opt_a["state"][0]["exp_avg_sq"], opt_b["state"][0]["exp_avg_sq"], rtol=1e-5, atol=1e-9)
+
+
+def test_yaml_config_and_flag_override(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("init_from: tiny\nlearning_rate: 0.001\nnum_train_epochs: 5\ngroup_by_length: false\n")
+    model_args, data_args, args = parse_config(
+        (ModelArguments, DataArguments, SFTArguments), [str(cfg), "--num_train_epochs", "2"]
+    )
+    assert (model_args.init_from, args.learning_rate, args.num_train_epochs) == ("tiny", 1e-3, 2)
+    assert data_args.group_by_length is False
+    # the seed's defaults where nothing is said
+    assert (args.warmup_steps, args.weight_decay, args.max_grad_norm, args.per_device_train_batch_size) == (
+        100, 0.01, 1.0, 4,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--model_type", "encoder"], "model_type"),  # only dual | baseline exist
+        (["--push_to_hub", "true"], "hub_model_id"),  # a push needs a target repository
+        (["--pattern_mode", "target"], "pattern_mode"),  # retrieved | oracle | none
+    ],
+)
+def test_post_init_rejects_bad_arguments(flags, message):
+    with pytest.raises(ValueError, match=message):
+        parse_config((ModelArguments, DataArguments, SFTArguments), flags)
+
+
+def test_collator_pads_dynamically_and_masks_labels():
+    tok = tiny_tokenizer()
+    rows = tiny_examples(3)
+    feats = [
+        encode_example(r["intent"], r["k8s_pattern"] if i else "", r["yaml"], tok, model_type="dual",
+                       max_source_length=64, max_pattern_length=64, max_target_length=64)
+        for i, r in enumerate(rows)
+    ]  # fmt: skip
+    assert feats[0]["pattern_input_ids"] == [tok.eos_token_id]  # an empty pattern is just </s>
+    assert all(f["labels"][-1] == tok.eos_token_id for f in feats)
+    batch = Seq2SeqCollator(pad_token_id=tok.pad_token_id)(feats)
+    longest = max(len(f["input_ids"]) for f in feats)
+    assert batch["input_ids"].shape == (3, longest)  # padded to the batch's longest, not to max_length
+    assert batch["attention_mask"].sum().item() == sum(len(f["input_ids"]) for f in feats)
+    assert batch["pattern_attention_mask"][0].tolist() == [1] + [0] * (batch["pattern_input_ids"].shape[1] - 1)
+    assert (batch["labels"] == -100).sum().item() == sum(
+        batch["labels"].shape[1] - len(f["labels"]) for f in feats
+    )
+
+
+def test_length_grouped_sampler_groups_and_depends_on_epoch():
+    lengths = [5, 50, 6, 49, 7, 48, 8, 47] * 4
+    sampler = LengthGroupedSampler(lengths, batch_size=4, seed=0)
+    order0 = list(sampler)
+    assert sorted(order0) == list(range(len(lengths)))
+    batches = [[lengths[i] for i in order0[j : j + 4]] for j in range(0, len(order0), 4)]
+    # one mega-batch sorted by length: batches are homogeneous (all short or all long)
+    assert all(max(b) - min(b) <= 3 for b in batches)
+    sampler.set_epoch(1)
+    assert list(sampler) != order0
+    sampler.set_epoch(0)
+    assert list(sampler) == order0

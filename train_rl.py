@@ -1,0 +1,406 @@
+"""Stage 2: REINFORCE with a leave-one-out baseline (RLOO) and a KL penalty to the SFT model, on Accelerate.
+
+Starts from a stage-1 checkpoint (``--init_from runs/sft/final``), which is also the frozen KL reference. Per intent
+it samples k completions in one batched ``generate(num_return_sequences=k)`` (the encoders and the fusion run once
+per intent), scores them with ``k8s_scoring.reward_fn`` (R = 0.3 CodeBLEU + 0.4 BP + 0.2 security + 0.1
+complexity by default), and follows the policy gradient of ``dual_codet5.rl`` (RLOO: arXiv 2402.14740; gamma
+discounting of the terminal reward over tokens; per-token KL folded into the reward with beta = 0.05).
+
+Copy-paste commands (repository root; offline: ``export HF_HUB_OFFLINE=1``)::
+
+    # one device
+    python train_rl.py configs/rl_tiny.yaml --init_from runs/sft_tiny/final --output_dir runs/rl_tiny
+
+    # several GPUs (DDP); a T4 (fp16); an A100/H100 (bf16)
+    accelerate launch --config_file configs/accelerate/multi_gpu.yaml train_rl.py configs/rl_base.yaml \\
+        --init_from runs/sft_base/final --output_dir runs/rl_base
+    accelerate launch --config_file configs/accelerate/t4_fp16.yaml train_rl.py configs/rl_small.yaml \\
+        --init_from runs/sft_small/final --output_dir runs/rl_small
+    accelerate launch --config_file configs/accelerate/a100_bf16.yaml train_rl.py configs/rl_base.yaml \\
+        --init_from runs/sft_base/final --output_dir runs/rl_base
+
+    # resume; push the result
+    python train_rl.py configs/rl_tiny.yaml --init_from runs/sft_tiny/final --output_dir runs/rl_tiny \\
+        --resume_from_checkpoint latest --push_to_hub true --hub_model_id you/dual-codet5-k8s-rl
+
+Outputs under ``--output_dir``: ``stage2_epoch{N}/`` and ``final/``, ``state/step_{S}/``, ``logs/`` (TensorBoard),
+``metrics.jsonl`` (every logged number) and ``samples.jsonl`` (the table of sample completions).
+
+Dropout is switched off for the whole stage (``model.eval()`` while still computing gradients) so that the
+log-probabilities of the update are those of the distribution the samples were drawn from.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import math
+import time
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+from accelerate.logging import get_logger
+from accelerate.utils import set_seed
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from dual_codet5.collate import LengthGroupedSampler, Seq2SeqCollator, example_lengths, tokenize_dataset
+from dual_codet5.rl import (
+    gather_token_logprobs,
+    kl_penalty_rewards,
+    policy_gradient_loss,
+    token_advantages,
+    zero_spread_fraction,
+)
+from dual_codet5.train_utils import (
+    MetricsLog,
+    build_model,
+    build_optimizer,
+    build_tokenizer,
+    detected_model_type,
+    load_examples,
+    load_reward_fn,
+    load_training_state,
+    resolve_resume_dir,
+    save_checkpoint,
+    save_training_state,
+)
+from dual_codet5.training_args import DataArguments, ModelArguments, RLArguments, parse_config, resolved_arguments
+
+logger = get_logger(__name__)
+
+ENCODER_INPUTS = ("input_ids", "attention_mask", "pattern_input_ids", "pattern_attention_mask")
+SCORE_PARTS = ("codebleu", "bp", "security", "complexity", "yaml_valid", "schema_valid")
+
+
+def encoder_inputs(batch: dict[str, torch.Tensor], repeat: int = 1) -> dict[str, torch.Tensor]:
+    """The prompt tensors, each row repeated ``repeat`` times: `(num_prompts, L)` -> `(num_prompts * repeat, L)`."""
+    return {k: v.repeat_interleave(repeat, dim=0) for k, v in batch.items() if k in ENCODER_INPUTS}
+
+
+def completion_mask(tokens: torch.Tensor, eos_token_id: int) -> torch.Tensor:
+    """1 up to and including the first ``</s>``, 0 after it.
+
+    Args:
+        tokens (`torch.LongTensor` of shape `(batch_size, seq_len)`): sampled tokens (decoder start removed).
+
+    Returns:
+        `torch.LongTensor` of shape `(batch_size, seq_len)`.
+    """
+    is_eos = (tokens == eos_token_id).long()
+    after_eos = (is_eos.cumsum(dim=1) - is_eos) > 0  # strictly after the first eos
+    return (~after_eos).long()
+
+
+@torch.no_grad()
+def sample_completions(
+    model: torch.nn.Module, batch: dict[str, torch.Tensor], args: RLArguments, accelerator: Accelerator
+) -> torch.Tensor:
+    """k samples per prompt from one `generate` call (encoders and fusion run once per prompt).
+
+    Returns:
+        `torch.LongTensor` of shape `(num_prompts * k, 1 + T)`, starting with the decoder start token; the k samples
+        of a prompt are contiguous.
+    """
+    unwrapped = accelerator.unwrap_model(model)
+    with accelerator.autocast():
+        return unwrapped.generate(
+            **encoder_inputs(batch),
+            do_sample=True,
+            num_return_sequences=args.num_samples,
+            max_new_tokens=args.max_new_tokens,
+            temperature=args.temperature,
+            top_k=args.top_k or None,
+            top_p=args.top_p,
+        )
+
+
+@torch.no_grad()
+def greedy_eval(
+    model: torch.nn.Module,
+    loader: DataLoader,
+    references: list[str],
+    reward_fn,
+    tokenizer,
+    args: RLArguments,
+    accelerator: Accelerator,
+) -> float:
+    """Mean reward of greedy completions on the validation prompts, over all processes."""
+    unwrapped = accelerator.unwrap_model(model)
+    total = torch.zeros(2, device=accelerator.device)  # (sum of rewards, count)
+    for batch in loader:
+        with accelerator.autocast():
+            out = unwrapped.generate(
+                **encoder_inputs(batch), do_sample=False, num_beams=1,
+                max_new_tokens=args.eval_max_new_tokens or args.max_new_tokens,
+            )  # fmt: skip
+        texts = tokenizer.batch_decode(out[:, 1:], skip_special_tokens=True)
+        refs = [references[i] for i in batch["example_index"].tolist()]
+        rewards = reward_fn(texts, refs)
+        total += torch.tensor([sum(rewards), len(rewards)], device=accelerator.device, dtype=torch.float32)
+    total = accelerator.reduce(total, reduction="sum")
+    return float(total[0] / total[1].clamp(min=1))
+
+
+def score_parts(completions: list[str], references: list[str]) -> dict[str, float]:
+    """Mean of each reward part and of validity over the completions (k8s reward only; logging steps only)."""
+    from k8s_scoring import score
+
+    sums = dict.fromkeys(SCORE_PARTS, 0.0)
+    for pred, ref in zip(completions, references):
+        s = score(pred, ref)
+        for key in SCORE_PARTS:
+            sums[key] += float(s.get(key, 0.0))
+    return {f"reward_parts/{k}": v / max(len(completions), 1) for k, v in sums.items()}
+
+
+def main(argv: list[str] | None = None, reward_fn=None) -> Path:
+    """Run stage 2; returns the ``final`` checkpoint folder. ``reward_fn`` overrides ``--reward_fn`` (tests)."""
+    # ---- parse
+    model_args, data_args, args = parse_config((ModelArguments, DataArguments, RLArguments), argv)
+    output_dir = Path(args.output_dir)
+
+    # ---- Accelerator
+    accelerator = Accelerator(
+        gradient_accumulation_steps=args.gradient_accumulation_steps,
+        mixed_precision=args.mixed_precision,
+        log_with=None if args.report_to == "none" else args.report_to,
+        project_dir=str(output_dir),
+    )
+
+    # ---- logging
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    logger.info(accelerator.state, main_process_only=False)
+
+    # ---- seed (different sampling streams per process, same initial weights)
+    set_seed(args.seed, device_specific=True)
+
+    # ---- model (first: it fixes the tokenizer and the input format)
+    tokenizer = build_tokenizer(model_args)
+    model = build_model(model_args, tokenizer)
+    model_type = detected_model_type(model)
+    ref_model = copy.deepcopy(model).requires_grad_(False).eval().to(accelerator.device)
+    if args.activation_checkpointing:
+        model.gradient_checkpointing_enable()
+    reward = reward_fn or load_reward_fn(args.reward_fn, args.reward_weights)
+
+    # ---- data
+    with accelerator.main_process_first():
+        dsd = load_examples(data_args)
+        tok_kwargs = {
+            "model_type": model_type,
+            "max_source_length": data_args.max_source_length,
+            "max_pattern_length": data_args.max_pattern_length,
+            "max_target_length": data_args.max_target_length,
+            "with_targets": False,
+        }
+        train_ds = tokenize_dataset(dsd["train"], tokenizer, **tok_kwargs)
+        eval_ds = tokenize_dataset(dsd["validation"], tokenizer, **tok_kwargs) if "validation" in dsd else None
+    train_refs = list(dsd["train"]["yaml"])
+    eval_refs = list(dsd["validation"]["yaml"]) if eval_ds is not None else []
+    collator = Seq2SeqCollator(pad_token_id=tokenizer.pad_token_id)
+    sampler = LengthGroupedSampler(
+        example_lengths(train_ds), args.per_device_train_batch_size, args.seed, data_args.group_by_length
+    )
+    train_loader = DataLoader(
+        train_ds, batch_size=args.per_device_train_batch_size, sampler=sampler, collate_fn=collator
+    )
+    eval_loader = (
+        DataLoader(eval_ds, batch_size=args.per_device_eval_batch_size, collate_fn=collator) if eval_ds else None
+    )
+
+    # ---- optimizer
+    from transformers import get_scheduler
+
+    if args.torch_compile:
+        model = torch.compile(model, dynamic=True)
+    optimizer = build_optimizer(model, args)
+    batches_per_epoch = math.ceil(len(train_ds) / (args.per_device_train_batch_size * accelerator.num_processes))
+    steps_per_epoch = math.ceil(batches_per_epoch / args.gradient_accumulation_steps)
+    max_train_steps = args.max_steps if args.max_steps > 0 else args.num_train_epochs * steps_per_epoch
+    num_epochs = math.ceil(max_train_steps / steps_per_epoch)
+    scheduler = get_scheduler(
+        args.lr_scheduler_type,
+        optimizer=optimizer,
+        num_warmup_steps=args.warmup_steps * accelerator.num_processes,
+        num_training_steps=max_train_steps * accelerator.num_processes,
+    )
+
+    # ---- prepare
+    model, optimizer, train_loader, scheduler = accelerator.prepare(model, optimizer, train_loader, scheduler)
+    if eval_loader is not None:
+        eval_loader = accelerator.prepare(eval_loader)
+
+    # ---- trackers
+    resolved = resolved_arguments(model_args, data_args, args)
+    resolved.update(stage="rl", model_type=model_type)
+    if args.report_to != "none":
+        accelerator.init_trackers("logs", config={k: v for k, v in resolved.items() if not isinstance(v, list)})
+    metrics_log = MetricsLog(output_dir / "metrics.jsonl", accelerator.is_main_process)
+    samples_path = output_dir / "samples.jsonl"
+
+    # ---- loop
+    completed_steps, start_epoch, skip_batches = 0, 0, 0
+    resume_dir = resolve_resume_dir(args.resume_from_checkpoint, args.output_dir)
+    if resume_dir is not None:
+        completed_steps = load_training_state(accelerator, resume_dir)
+        start_epoch = completed_steps // steps_per_epoch
+        skip_batches = (completed_steps % steps_per_epoch) * args.gradient_accumulation_steps
+        logger.info("resumed from %s at step %d", resume_dir, completed_steps)
+
+    k = args.num_samples
+    eos_id = tokenizer.eos_token_id
+    progress = tqdm(
+        total=max_train_steps, initial=completed_steps, disable=not accelerator.is_local_main_process, desc="rl"
+    )
+    # sums since the last log, reduced over processes when logging
+    stat_names = ("reward", "loss", "kl", "entropy", "length", "truncated", "zero_spread", "reward_sq", "sequences")
+    running = torch.zeros(len(stat_names), device=accelerator.device)
+    model.eval()  # no dropout: the update's log-probs are those of the sampling distribution
+    t_log = time.perf_counter()
+    for epoch in range(start_epoch, num_epochs):
+        train_loader.set_epoch(epoch)
+        loader = train_loader
+        if epoch == start_epoch and skip_batches:
+            loader = accelerator.skip_first_batches(train_loader, skip_batches)
+        for batch in loader:
+            # 1. sample k completions per intent: (P, L) prompts -> (P * k, 1 + T) sequences
+            sequences = sample_completions(model, batch, args, accelerator)
+            tokens = sequences[:, 1:]  # (P * k, T): drop the decoder start token
+            mask = completion_mask(tokens, eos_id)  # (P * k, T)
+            texts = tokenizer.batch_decode(tokens, skip_special_tokens=True)
+            refs = [train_refs[i] for i in batch["example_index"].tolist() for _ in range(k)]
+
+            # 2. terminal reward from the judge: (P * k,)
+            scores = torch.tensor(reward(texts, refs), dtype=torch.float32, device=accelerator.device)
+
+            with accelerator.accumulate(model):
+                # 3. log-probs of the sampled tokens under the policy (with grad) and the frozen SFT model
+                inputs = encoder_inputs(batch, repeat=k)  # (P * k, L)
+                logits = model(**inputs, decoder_input_ids=sequences[:, :-1]).logits  # (P * k, T, V)
+                logprobs = gather_token_logprobs(logits, tokens)  # (P * k, T)
+                with torch.no_grad(), accelerator.autocast():
+                    ref_logits = ref_model(**inputs, decoder_input_ids=sequences[:, :-1]).logits
+                    ref_logprobs = gather_token_logprobs(ref_logits, tokens)  # (P * k, T)
+                    del ref_logits
+
+                # 4. KL folded into the reward, RLOO baseline over the k samples, gamma discount: (P * k, T)
+                kl, _ = kl_penalty_rewards(logprobs.detach(), ref_logprobs, mask, args.kl_beta)
+                advantages = token_advantages(scores, kl, mask, k=k, gamma=args.gamma, beta=args.kl_beta)
+                loss = policy_gradient_loss(logprobs, advantages, mask)
+
+                accelerator.backward(loss)
+                if accelerator.sync_gradients and args.max_grad_norm > 0:
+                    accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+
+            with torch.no_grad():
+                maskf = mask.float()
+                probs = torch.softmax(logits.detach().float(), dim=-1)
+                token_entropy = -(probs * torch.log(probs.clamp(min=1e-12))).sum(-1)  # (P * k, T)
+                n = float(len(texts))
+                running += torch.tensor(
+                    [
+                        scores.sum().item(),
+                        loss.item() * n,
+                        kl.sum().item(),
+                        ((token_entropy * maskf).sum(1) / maskf.sum(1).clamp(min=1)).sum().item(),
+                        maskf.sum().item(),
+                        float((tokens == eos_id).any(dim=1).logical_not().sum()),
+                        zero_spread_fraction(scores, k) * n,
+                        (scores**2).sum().item(),
+                        n,
+                    ],
+                    device=accelerator.device,
+                )
+            if not accelerator.sync_gradients:
+                continue
+            completed_steps += 1
+            progress.update(1)
+            if completed_steps % args.logging_steps == 0 or completed_steps == max_train_steps:
+                stats = dict(zip(stat_names, accelerator.reduce(running, reduction="sum").tolist()))
+                n = max(stats["sequences"], 1.0)
+                mean_reward = stats["reward"] / n
+                metrics = {
+                    "rl/reward": mean_reward,
+                    "rl/reward_std": math.sqrt(max(stats["reward_sq"] / n - mean_reward**2, 0.0)),
+                    "rl/loss": stats["loss"] / n,
+                    "rl/kl": stats["kl"] / n,
+                    "rl/entropy": stats["entropy"] / n,
+                    "rl/completion_length": stats["length"] / n,
+                    "rl/truncated_share": stats["truncated"] / n,
+                    "rl/zero_spread_groups": stats["zero_spread"] / n,
+                    "rl/lr": scheduler.get_last_lr()[0],
+                    "rl/epoch": epoch + 1,
+                    "rl/seconds_per_step": (time.perf_counter() - t_log) / args.logging_steps,
+                }
+                if args.reward_fn == "k8s" and reward_fn is None:
+                    metrics.update(score_parts(texts, refs))  # this process' last batch: a sample, not the mean
+                accelerator.log(metrics, step=completed_steps)
+                metrics_log.write(completed_steps, metrics)
+                write_samples(
+                    accelerator, samples_path, completed_steps, batch, texts, refs, scores, args, tokenizer
+                )
+                progress.set_postfix(reward=f"{mean_reward:.4f}", kl=f"{metrics['rl/kl']:.3f}")
+                logger.info("step %d: %s", completed_steps, {k_: round(v, 5) for k_, v in metrics.items()})
+                running.zero_()
+                t_log = time.perf_counter()
+            if args.checkpointing_steps and completed_steps % args.checkpointing_steps == 0:
+                save_training_state(accelerator, args.output_dir, completed_steps, epoch, args.save_total_states)
+            if completed_steps >= max_train_steps:
+                break
+        # end of epoch: greedy eval reward, model folder, resumable state
+        if eval_loader is not None:
+            eval_reward = greedy_eval(model, eval_loader, eval_refs, reward, tokenizer, args, accelerator)
+            accelerator.log({"eval/reward": eval_reward}, step=completed_steps)
+            metrics_log.write(completed_steps, {"eval/reward": eval_reward, "epoch": epoch + 1})
+            logger.info("epoch %d: greedy eval reward %.4f", epoch + 1, eval_reward)
+        save_checkpoint(accelerator, model, tokenizer, output_dir / f"stage2_epoch{epoch + 1}", resolved,
+                        data_args.max_target_length)  # fmt: skip
+        save_training_state(accelerator, args.output_dir, completed_steps, epoch, args.save_total_states)
+        if completed_steps >= max_train_steps:
+            break
+    progress.close()
+
+    # ---- save
+    final = save_checkpoint(accelerator, model, tokenizer, output_dir / "final", resolved, data_args.max_target_length)
+    if args.push_to_hub and accelerator.is_main_process:
+        from dual_codet5.hub import push_checkpoint
+
+        push_checkpoint(final, args.hub_model_id, private=args.hub_private, stage="rl", resolved_args=resolved)
+    accelerator.end_training()
+    logger.info("finished: %s", final, main_process_only=False)
+    return final
+
+
+def write_samples(accelerator, path, step, batch, texts, refs, scores, args, tokenizer) -> None:
+    """Append a few (intent, completion, reward) rows to ``samples.jsonl`` and a Markdown table to TensorBoard."""
+    if not accelerator.is_main_process or args.num_sample_logs <= 0:
+        return
+    intents = tokenizer.batch_decode(batch["input_ids"], skip_special_tokens=True)
+    rows = []
+    for i in range(min(args.num_sample_logs, len(texts))):
+        rows.append(
+            {"step": step, "intent": intents[i // args.num_samples], "completion": texts[i],
+             "reference": refs[i], "reward": float(scores[i])}
+        )  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(r) + "\n" for r in rows)
+    if args.report_to == "tensorboard":
+        def cell(s: str) -> str:
+            return s.replace("|", "\\|").replace("\n", "<br>")[:400]
+
+        table = "| intent | completion | reward |\n|---|---|---|\n" + "\n".join(
+            f"| {cell(r['intent'])} | {cell(r['completion'])} | {r['reward']:.3f} |" for r in rows
+        )
+        tracker = accelerator.get_tracker("tensorboard", unwrap=True)
+        tracker.add_text("samples", table, global_step=step)
+
+
+if __name__ == "__main__":
+    main()
