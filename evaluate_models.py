@@ -18,7 +18,7 @@ python evaluate_models.py --models baseline=... rl=... --test_file test_data.jso
 # decoding / repair variants (issue 7): a `@key=value,...` suffix overrides the decoding of one entry, so RL can be
 # compared with sampling more (best-of-8 by the reference-free quality score) and with repairing after the fact
 python evaluate_models.py --models sft=outputs/sft/final rl=outputs/rl/final \
-    sft_best_of_8=outputs/sft/final@best_of_n=8,do_sample=true sft_repair=outputs/sft/final@repair=true
+    sft_best_of_8=outputs/sft/final@best_of_n=8,do_sample=true,num_beams=1 sft_repair=outputs/sft/final@repair=true
 # several training seeds, each evaluated as above: mean ± sd over seeds
 python evaluate_models.py --runs outputs/eval_seed*/phase2_final_results.json --output_dir outputs/eval_seeds
 ```
@@ -66,6 +66,7 @@ from dual_codet5.stats import (
 logger = get_logger(__name__)
 
 PATTERN_MODES = ("retrieved", "oracle", "none")
+PATTERN_MODE_SHORT = {"retrieved": "retrieved", "oracle": "oracle (upper bound)", "none": "none"}
 PATTERN_MODE_LABELS = {
     "retrieved": "retrieved (pattern bank of the train split)",
     "oracle": "oracle (upper bound: pattern extracted from the reference YAML)",
@@ -106,7 +107,16 @@ class EvalArguments:
     max_examples: int | None = field(default=None, metadata={"help": "Use only the first N test examples."})
     batch_size: int = field(default=8, metadata={"help": "Intents per generate call (per process)."})
     max_new_tokens: int = field(default=512, metadata={"help": "Generation length limit."})
-    max_input_length: int = field(default=512, metadata={"help": "Inputs are truncated to this many tokens."})
+    max_source_length: int | None = field(
+        default=None,
+        metadata={
+            "help": "Intent tokens kept (baseline: this + max_pattern_length for intent and pattern together). "
+            "Default: each model's training value from its training_args.yaml, else 128."
+        },
+    )
+    max_pattern_length: int | None = field(
+        default=None, metadata={"help": "Pattern tokens kept (dual model). Default: the training value, else 256."}
+    )
     num_beams: int = field(default=4, metadata={"help": "Beam width (1 = greedy or plain sampling)."})
     do_sample: bool = field(default=False, metadata={"help": "Sample instead of beam search."})
     temperature: float = field(default=1.0, metadata={"help": "Sampling temperature (with --do_sample)."})
@@ -115,7 +125,7 @@ class EvalArguments:
         default=1,
         metadata={
             "help": "Draw K candidates per intent and keep the best by the reference-free k8s_scoring quality "
-            "(needs --do_sample, or --num_beams >= K to rerank the beam)."
+            "(needs --do_sample --num_beams 1 to sample K, or --num_beams >= K to rerank the beam)."
         },
     )
     repair: bool = field(default=False, metadata={"help": "Apply k8s_scoring.repair to each output before scoring."})
@@ -154,10 +164,12 @@ class Decoding:
     def __post_init__(self):
         if self.best_of_n < 1 or self.num_beams < 1:
             raise ValueError(f"best_of_n and num_beams must be >= 1, got {self.best_of_n}, {self.num_beams}")
-        if self.best_of_n > self.num_beams and not self.do_sample:
+        # transformers returns at most num_beams sequences whenever num_beams > 1 (beam search or beam sampling)
+        if self.best_of_n > self.num_beams and (self.num_beams > 1 or not self.do_sample):
             raise ValueError(
-                f"best_of_n={self.best_of_n} draws that many candidates: add do_sample (sampling) or use "
-                f"num_beams >= {self.best_of_n} (rerank the beam)"
+                f"best_of_n={self.best_of_n} draws that many candidates: sample them (do_sample=true, num_beams=1) "
+                f"or rerank the beam (num_beams >= {self.best_of_n}); got num_beams={self.num_beams}, "
+                f"do_sample={self.do_sample}"
             )
 
     def generation_key(self) -> tuple:
@@ -347,8 +359,9 @@ def generate_all(
     Each process works on its shard of the examples; the rows are gathered on every process.
 
     Returns:
-        `(rows, seconds)`: name → per-example rows in example order, and name → wall time of generation + selection
-        + repair + scoring on the main process's shard.
+        `(rows, seconds)`: name → per-example rows in example order (names in `specs` order), and name →
+        `{"generate": s, "select_repair_score": s}` wall times on the main process's shard (`generate` is 0 for a
+        variant that reuses another entry's candidates).
     """
     from k8s_scoring import score
 
@@ -357,7 +370,7 @@ def generate_all(
         logger.info("best-of-n selection: %s", picker, main_process_only=True)
     indices = list(range(len(examples)))
     results: dict[str, list[dict]] = {}
-    timings: dict[str, float] = {}
+    timings: dict[str, dict[str, float]] = {}
     by_path: dict[str, list[ModelSpec]] = {}
     for spec in specs:
         by_path.setdefault(spec.path, []).append(spec)
@@ -382,14 +395,19 @@ def generate_all(
                         num_beams=dec.num_beams,
                         do_sample=dec.do_sample,
                         num_return_sequences=dec.best_of_n,
-                        max_input_length=args.max_input_length,
+                        max_source_length=args.max_source_length,
+                        max_pattern_length=args.max_pattern_length,
                         **gen_kwargs,
                     )
+                generated_at = time.perf_counter()
                 rows = finalize_outputs(generated[key], dec, pick_best)
                 for i, ex, row in zip(shard, shard_examples, rows):
                     row.update({"index": i, "id": ex["id"], "model": spec.name})
                     row.update({k: float(v) for k, v in score(row["prediction"], ex["yaml"]).items()})
-                timings[spec.name] = time.perf_counter() - start
+                timings[spec.name] = {
+                    "generate": generated_at - start,
+                    "select_repair_score": time.perf_counter() - generated_at,
+                }
                 gathered = gather_object(rows)
                 results[spec.name] = sorted(gathered, key=lambda r: r["index"])
                 logger.info("%s: %d examples done", spec.name, len(results[spec.name]), main_process_only=True)
@@ -400,8 +418,8 @@ def generate_all(
     for name, rows in results.items():
         for row in rows:
             row.pop("index", None)
-        logger.info("%s: %.1f s on the main process shard", name, timings[name], main_process_only=True)
-    return results, timings
+        logger.info("%s: %s s on the main process shard", name, timings[name], main_process_only=True)
+    return {s.name: results[s.name] for s in specs}, timings
 
 
 def _pct_row(name: str, spec, values: np.ndarray, args: EvalArguments) -> dict:
@@ -467,16 +485,19 @@ def summarize(args: EvalArguments, specs: Sequence[ModelSpec], rows: dict[str, l
 
 # --------------------------------------------------------------------------------------------------------- outputs
 PER_EXAMPLE_FIELDS = (
-    "id", "model", "intent", "pattern", "reference", "prediction", "raw_prediction", "n_candidates",
+    "id", "model", "pattern_mode", "intent", "pattern", "reference", "prediction", "raw_prediction", "n_candidates",
     "chosen_candidate", "n_repairs", "repaired_checks",
 )  # fmt: skip
 
 
-def write_per_example(out: Path, examples: Sequence[dict], rows: dict[str, list[dict]], metric_names: list[str]):
+def write_per_example(
+    out: Path, examples: Sequence[dict], rows: dict[str, list[dict]], metric_names: list[str], pattern_mode: str
+) -> None:
     table = []
     for name, model_rows in rows.items():
         for ex, row in zip(examples, model_rows):
             extra = {"model": name, "intent": ex["intent"], "pattern": ex["pattern"], "reference": ex["yaml"]}
+            extra["pattern_mode"] = PATTERN_MODE_SHORT[pattern_mode]
             table.append({**row, **extra})
     with (out / "per_example.jsonl").open("w") as fh:
         for row in table:
@@ -606,6 +627,10 @@ def write_plots(out: Path, results: dict, rows: dict[str, list[dict]]) -> dict[s
                     "primary_p_holm": comp["primary_p_holm"],
                 }
             )
+    mode = PATTERN_MODE_SHORT[results["pattern_mode"]]
+    means = [{**row, "pattern_mode": mode} for row in means]
+    for row in (*diffs, *cis):
+        row["pattern_mode"] = mode
     label = results["config"]["label"]
     title = (f"{label} — " if label else "") + f"patterns: {results['pattern_mode_label']}"
     return plot_comparison(means, diffs, cis, out, title=title)
@@ -632,14 +657,26 @@ def _clean(obj: Any) -> Any:
 
 def run_aggregation(args: EvalArguments) -> dict:
     runs = [json.loads(Path(p).read_text()) for p in args.runs]
+    modes = sorted({r.get("pattern_mode", "?") for r in runs})
+    if len(modes) > 1:
+        raise ValueError(f"--runs mixes pattern modes {modes}: aggregate runs of one mode at a time")
+    hashes = {r.get("dataset", {}).get("dataset_sha256") for r in runs}
+    if len(hashes) > 1:
+        logger.warning("the runs were evaluated on %d different test sets (dataset_sha256 differs)", len(hashes))
     agg = aggregate_runs(runs)
     agg["files"] = list(args.runs)
-    agg["pattern_modes"] = sorted({r.get("pattern_mode", "?") for r in runs})
+    agg["pattern_mode"] = modes[0]
+    agg["upper_bound"] = modes[0] == "oracle"
+    agg["same_test_set"] = len(hashes) == 1
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "runs_summary.json").write_text(json.dumps(_clean(agg), indent=2, default=_json_default) + "\n")
     lines = [
         f"## Results over {agg['n_runs']} training seeds (mean ± sd over seeds)",
+        "",
+        f"Patterns: **{PATTERN_MODE_LABELS.get(modes[0], modes[0])}**"
+        + ("" if agg["same_test_set"] else "; WARNING: the runs used different test sets")
+        + ".",
         "",
         "| Model | Metric | Mean (%) | Δ to baseline (pp) | d_z | Significant runs |",
         "|---|---|---|---|---|---|",
@@ -711,7 +748,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         "seconds_per_model": seconds,
         "summary": summary,
     }
-    write_per_example(out, examples, rows, [m["name"] for m in summary["metrics"]])
+    write_per_example(out, examples, rows, [m["name"] for m in summary["metrics"]], args.pattern_mode)
     results["plots"] = {k: str(v) for k, v in write_plots(out, results, rows).items()}
     results = _clean(results)
     (out / RESULTS_FILE).write_text(json.dumps(results, indent=2, default=_json_default) + "\n")

@@ -7,10 +7,12 @@ dual design costs at generation time (one more encoder pass and the fusion, done
 
 Every call generates exactly `--new-tokens` tokens per sequence (`min_new_tokens == max_new_tokens`), so tokens/s
 = batch x new tokens / seconds (beam search counts the returned sequence, not the beams). Each measurement is the
-best of `--repeats` timed calls after one untimed warm-up call (which also triggers transformers' automatic
-`torch.compile` of the static-cache decoding step on CUDA).
+best of `--repeats` timed calls (the two models alternating) after one untimed warm-up call, which also triggers
+transformers' automatic `torch.compile` of the static-cache decoding step on CUDA (not on CPU).
 
-Run (CPU, small shapes, about 1-2 minutes on two cores):
+On CPU the default clock is the process's CPU time with one thread: tokens per CPU-second, which stays meaningful
+when other jobs share the cores (wall time on a loaded machine measures the neighbours). Run (CPU, small shapes,
+about 1-2 minutes):
 
     python bench/bench_generate.py
 
@@ -44,50 +46,67 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="auto", help="auto (cuda when present), cpu or cuda")
     parser.add_argument("--preset", default=None, help="tiny/small/base; default: base on CUDA, a small shape on CPU")
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=None, help="default: 1 32 128 (CPU: 1 8 32)")
-    parser.add_argument("--intent-length", type=int, default=32, help="intent tokens per example")
-    parser.add_argument("--pattern-length", type=int, default=64, help="pattern tokens per example")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=None, help="default: 1 32 128")
+    parser.add_argument("--intent-length", type=int, default=None, help="intent tokens (default: 32 CUDA, 16 CPU)")
+    parser.add_argument("--pattern-length", type=int, default=None, help="pattern tokens (default: 64 CUDA, 32 CPU)")
     parser.add_argument("--new-tokens", type=int, default=None, help="generated tokens (default: 64 CUDA, 16 CPU)")
     parser.add_argument("--decodings", nargs="+", default=["greedy", "beam4"], choices=["greedy", "beam4"])
     parser.add_argument("--caches", nargs="+", default=["dynamic", "static"], choices=["dynamic", "static"])
-    parser.add_argument("--repeats", type=int, default=None, help="timed calls per cell, best kept (CPU 1, CUDA 3)")
+    parser.add_argument("--repeats", type=int, default=None, help="timed rounds per cell, best kept (default 3)")
     parser.add_argument("--dtype", default=None, help="float32/bfloat16 (default: bfloat16 on CUDA, float32 on CPU)")
     parser.add_argument("--json", type=Path, default=None, help="also write the measurements to this JSON file")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: 1 on CPU)")
+    parser.add_argument(
+        "--clock",
+        choices=["wall", "cpu"],
+        default=None,
+        help="wall: elapsed time (default on CUDA); cpu: this process's CPU time (default on CPU, with one thread it "
+        "is the compute time even when other jobs share the cores)",
+    )
     return parser.parse_args(argv)
 
 
-def timed_generate(model, inputs: dict, kwargs: dict, repeats: int, device: torch.device) -> float:
-    """Best wall time of `repeats` calls, after one warm-up call."""
+def timed_pair(
+    models: dict, inputs: dict, kwargs: dict, repeats: int, device: torch.device, clock
+) -> dict[str, float]:
+    """Best wall time per model over `repeats` rounds, after one warm-up call each.
+
+    The models alternate within each round, so that load from other processes (a shared CPU) hits both alike.
+    """
+
     def sync() -> None:
         if device.type == "cuda":
             torch.cuda.synchronize()
 
-    model.generate(**inputs, **kwargs)  # warm-up (and compilation of the static-cache step on CUDA)
-    best = float("inf")
+    for name, model in models.items():
+        model.generate(**inputs[name], **kwargs)  # warm-up (and compilation of the static-cache step on CUDA)
+    best = dict.fromkeys(models, float("inf"))
     for _ in range(repeats):
-        sync()
-        start = time.perf_counter()
-        out = model.generate(**inputs, **kwargs)
-        sync()
-        best = min(best, time.perf_counter() - start)
-    expected = inputs["input_ids"].shape[0] * (kwargs.get("num_return_sequences") or 1)
-    if out.shape[0] != expected or out.shape[1] != kwargs["max_new_tokens"] + 1:
-        raise RuntimeError(f"unexpected output shape {tuple(out.shape)}")
+        for name, model in models.items():
+            sync()
+            start = clock()
+            out = model.generate(**inputs[name], **kwargs)
+            sync()
+            best[name] = min(best[name], clock() - start)
+            if out.shape != (inputs[name]["input_ids"].shape[0], kwargs["max_new_tokens"] + 1):
+                raise RuntimeError(f"{name}: unexpected output shape {tuple(out.shape)}")
     return best
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
                           ("cpu" if args.device == "auto" else args.device))  # fmt: skip
     on_gpu = device.type == "cuda"
+    torch.set_num_threads(args.threads or (torch.get_num_threads() if on_gpu else 1))
+    clock_name = args.clock or ("wall" if on_gpu else "cpu")
+    clock = time.perf_counter if clock_name == "wall" else time.process_time
     config = preset_config(args.preset or "base") if (args.preset or on_gpu) else preset_config("base", **CPU_SHAPE)
-    batch_sizes = args.batch_sizes or ([1, 32, 128] if on_gpu else [1, 8, 32])
+    batch_sizes = args.batch_sizes or [1, 32, 128]
     new_tokens = args.new_tokens or (64 if on_gpu else 16)
-    repeats = args.repeats or (3 if on_gpu else 1)
+    args.intent_length = args.intent_length or (32 if on_gpu else 16)
+    args.pattern_length = args.pattern_length or (64 if on_gpu else 32)
+    repeats = args.repeats or 3
     dtype = getattr(torch, args.dtype or ("bfloat16" if on_gpu else "float32"))
 
     torch.manual_seed(0)
@@ -100,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"device: {device_name}; dtype {str(dtype).removeprefix('torch.')}; torch {torch.__version__}")
     print(f"shape: {shape}; dual {count_parameters(dual).total:,} params, T5 {count_parameters(t5).total:,} params")
     print(f"intent {args.intent_length} + pattern {args.pattern_length} tokens -> {new_tokens} new tokens; "
-          f"best of {repeats} after 1 warm-up\n")  # fmt: skip
+          f"best of {repeats} after 1 warm-up; {clock_name} clock\n")  # fmt: skip
 
     rows = []
     print("| batch | decoding | cache | dual tok/s | T5 tok/s | dual / T5 |")
@@ -121,8 +140,9 @@ def main(argv: list[str] | None = None) -> None:
                 if decoding == "beam4":
                     kwargs["num_beams"] = 4
                 with torch.inference_mode():
-                    dual_s = timed_generate(dual, dual_inputs, kwargs, repeats, device)
-                    t5_s = timed_generate(t5, t5_inputs, kwargs, repeats, device)
+                    best = timed_pair({"dual": dual, "t5": t5}, {"dual": dual_inputs, "t5": t5_inputs}, kwargs,
+                                      repeats, device, clock)  # fmt: skip
+                dual_s, t5_s = best["dual"], best["t5"]
                 tokens = batch_size * new_tokens
                 row = {"batch": batch_size, "decoding": decoding, "cache": cache,
                        "dual_tok_s": tokens / dual_s, "t5_tok_s": tokens / t5_s, "ratio": t5_s / dual_s}  # fmt: skip
@@ -131,7 +151,8 @@ def main(argv: list[str] | None = None) -> None:
                       f"| {row['ratio']:.2f}x |", flush=True)  # fmt: skip
     if args.json:
         meta = {"device": device_name, "dtype": str(dtype), "shape": shape, "new_tokens": new_tokens,
-                "intent_length": args.intent_length, "pattern_length": args.pattern_length}  # fmt: skip
+                "clock": clock_name, "intent_length": args.intent_length,
+                "pattern_length": args.pattern_length}  # fmt: skip
         args.json.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
 
 

@@ -28,21 +28,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from k8s_scoring import CHECKS_BY_ID, analyze, score, validate
+from k8s_scoring import CHECKS_BY_ID, analyze, applicable_categories, quality, score, validate
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["GenerationResult", "generate_manifest", "generate_manifests", "lint_report", "pick_best"]
 
 # pick_best's order: quality first, then these, then the earlier index (see `pick_best`).
-_TIE_BREAKERS = ("schema_valid", "bp", "security")
 
 
 def pick_best(candidates: Sequence[str]) -> tuple[int, list[dict[str, float]]]:
     """Pick the best of `n` candidate manifests without a reference.
 
     The key is `k8s_scoring.score(c)["quality"]` (0-100); ties are broken by schema validity, then BP%, then the
-    security score, then the earlier index. Deterministic for a given list.
+    security score, then the earlier index. Deterministic for a given list. Vacuous passes earn nothing: when some
+    candidate has applicable best-practice (security) checks, a candidate with none -- e.g. a bare Service where
+    the others also write the Deployment -- ranks with BP 0 (security 0), as in the RL reward.
 
     Args:
         candidates: the candidate YAML texts, length `n >= 1`.
@@ -53,14 +54,20 @@ def pick_best(candidates: Sequence[str]) -> tuple[int, list[dict[str, float]]]:
     """
     if not candidates:
         raise ValueError("pick_best needs at least one candidate")
-    scores = []
-    for i, text in enumerate(candidates):
-        scores.append({**score(text), "index": i})
-    best = max(
-        range(len(candidates)),
-        key=lambda i: (scores[i]["quality"], *(scores[i][k] for k in _TIE_BREAKERS), -i),
-    )
-    return best, scores
+    scores = [{**score(text), "index": i} for i, text in enumerate(candidates)]
+    applicable = [applicable_categories(text) for text in candidates]  # (has BP checks, has security checks)
+    any_bp, any_sec = any(a[0] for a in applicable), any(a[1] for a in applicable)
+
+    def rank_key(i: int) -> tuple[float, ...]:
+        s = scores[i]
+        vacuous_bp, vacuous_sec = any_bp and not applicable[i][0], any_sec and not applicable[i][1]
+        bp = 0.0 if vacuous_bp else s["bp"]
+        security = 0.0 if vacuous_sec else s["security"]
+        vacuous = vacuous_bp or vacuous_sec
+        ranked = quality(s["schema_valid"], bp, security, s["complexity"]) if vacuous else s["quality"]
+        return (ranked, s["schema_valid"], bp, security, -i)
+
+    return max(range(len(candidates)), key=rank_key), scores
 
 
 def lint_report(text: str) -> dict[str, Any]:

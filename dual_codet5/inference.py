@@ -21,16 +21,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
+import yaml
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LoadedModel", "load_for_inference", "generate_yaml", "format_inputs"]
+__all__ = ["LoadedModel", "load_for_inference", "generate_yaml", "encode_inputs"]
 
 DUAL_MODEL_TYPE = "dual_codet5"
+# Written by the training scripts beside every checkpoint (dual_codet5.train_utils.ARGS_FILE).
+TRAINING_ARGS_FILE = "training_args.yaml"
+# Truncation defaults of training (dual_codet5.training_args), used when a model folder does not say.
+DEFAULT_MAX_SOURCE_LENGTH = 128
+DEFAULT_MAX_PATTERN_LENGTH = 256
 
 
 @dataclass
@@ -43,12 +50,16 @@ class LoadedModel:
         is_dual: True for `DualCodeT5ForConditionalGeneration` (intent and pattern as two inputs), False for the
             single-encoder T5 baseline (one concatenated input).
         name_or_path: where it was loaded from.
+        max_source_length: intent-token budget the model was trained with (from `training_args.yaml`), if known.
+        max_pattern_length: pattern-token budget the model was trained with, if known.
     """
 
     model: PreTrainedModel
     tokenizer: PreTrainedTokenizerBase
     is_dual: bool
     name_or_path: str = ""
+    max_source_length: int | None = None
+    max_pattern_length: int | None = None
 
     @property
     def device(self) -> torch.device:
@@ -62,6 +73,20 @@ def _register_local_model() -> None:
         import modeling_dual_codet5  # noqa: F401
     except ImportError:
         logger.debug("modeling_dual_codet5 not importable; relying on trust_remote_code")
+
+
+def _training_limits(model_name_or_path: str) -> dict[str, int]:
+    """`max_source_length` / `max_pattern_length` from the folder's training arguments, when there are any."""
+    path = Path(model_name_or_path) / TRAINING_ARGS_FILE
+    if not path.is_file():
+        return {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        resolved = yaml.load(path.read_text(), Loader=loader) or {}
+    except yaml.YAMLError as err:
+        logger.warning("ignoring unreadable %s: %s", path, err)
+        return {}
+    return {k: int(resolved[k]) for k in ("max_source_length", "max_pattern_length") if resolved.get(k) is not None}
 
 
 def load_for_inference(
@@ -88,30 +113,47 @@ def load_for_inference(
     model.to(device).eval()
     is_dual = getattr(model.config, "model_type", None) == DUAL_MODEL_TYPE
     logger.info("loaded %s (%s) on %s", model_name_or_path, "dual" if is_dual else "single-encoder", device)
-    return LoadedModel(model=model, tokenizer=tokenizer, is_dual=is_dual, name_or_path=str(model_name_or_path))
-
-
-def format_inputs(is_dual: bool, intent: str, pattern: str) -> tuple[str, str | None]:
-    """The text(s) a model of either kind reads for one example: `(intent, pattern)` or `(concatenated, None)`."""
-    if is_dual:
-        return intent, pattern
-    from k8s_data import format_single_encoder_input
-
-    return format_single_encoder_input(intent, pattern), None
-
-
-def _tokenize(tokenizer: PreTrainedTokenizerBase, texts: list[str], max_length: int | None, device) -> dict:
-    enc = tokenizer(
-        texts, padding=True, truncation=max_length is not None, max_length=max_length, return_tensors="pt"
+    return LoadedModel(
+        model=model,
+        tokenizer=tokenizer,
+        is_dual=is_dual,
+        name_or_path=str(model_name_or_path),
+        **_training_limits(str(model_name_or_path)),
     )
-    if enc["input_ids"].shape[1] == 0:
-        # Every text empty and no special tokens added: give the encoder one EOS so it has a position to attend to.
-        eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.pad_token_id
-        enc = {
-            "input_ids": torch.full((len(texts), 1), eos, dtype=torch.long),
-            "attention_mask": torch.ones((len(texts), 1), dtype=torch.long),
-        }
-    return {k: v.to(device) for k, v in enc.items()}
+
+
+def encode_inputs(
+    loaded: LoadedModel, intent: str, pattern: str, *, max_source_length: int, max_pattern_length: int
+) -> dict[str, list[int]]:
+    """Token ids of one example exactly as training encodes it (`dual_codet5.collate.encode_example`).
+
+    Returns:
+        `input_ids` (and `pattern_input_ids` for the dual model), each ending with `</s>`.
+    """
+    from dual_codet5.collate import encode_example
+
+    return encode_example(
+        intent,
+        pattern,
+        None,
+        loaded.tokenizer,
+        model_type="dual" if loaded.is_dual else "baseline",
+        max_source_length=max_source_length,
+        max_pattern_length=max_pattern_length,
+        max_target_length=max_source_length,  # unused without a target
+    )
+
+
+def _pad(seqs: list[list[int]], pad_id: int, eos_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad to `(batch, max_len)` ids and attention mask; an empty sequence becomes a lone `</s>`."""
+    seqs = [s if s else [eos_id] for s in seqs]  # the encoder needs one position to attend to
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for row, seq in enumerate(seqs):
+        ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+        mask[row, : len(seq)] = 1
+    return ids.to(device), mask.to(device)
 
 
 @torch.inference_mode()
@@ -125,7 +167,8 @@ def generate_yaml(
     num_beams: int = 4,
     do_sample: bool = False,
     num_return_sequences: int = 1,
-    max_input_length: int | None = 512,
+    max_source_length: int | None = None,
+    max_pattern_length: int | None = None,
     **generate_kwargs,
 ) -> list[list[str]]:
     """Generate YAML for each intent (with its pattern), batched.
@@ -142,7 +185,10 @@ def generate_yaml(
         num_beams: beam width (1 = greedy or pure sampling).
         do_sample: sample instead of searching (set `temperature`, `top_p`, ... through `generate_kwargs`).
         num_return_sequences: candidates per intent (at most `num_beams` unless sampling).
-        max_input_length: inputs are truncated to this many tokens (None: no truncation).
+        max_source_length: intent tokens kept (the baseline keeps `max_source_length + max_pattern_length` of
+            intent and pattern together, as training does). Default: the model's own training value
+            (`loaded.max_source_length`), else 128.
+        max_pattern_length: pattern tokens kept (dual model). Default: the training value, else 256.
         **generate_kwargs: passed to `model.generate`.
 
     Returns:
@@ -152,18 +198,28 @@ def generate_yaml(
     patterns = [""] * n if patterns is None else list(patterns)
     if len(patterns) != n:
         raise ValueError(f"got {n} intents but {len(patterns)} patterns")
-    if num_return_sequences > num_beams and not do_sample:
+    # transformers returns at most num_beams sequences whenever num_beams > 1 (beam search or beam sampling)
+    if num_return_sequences > num_beams and (num_beams > 1 or not do_sample):
         raise ValueError(
-            f"num_return_sequences={num_return_sequences} needs num_beams >= it or do_sample=True (got num_beams="
-            f"{num_beams})"
+            f"num_return_sequences={num_return_sequences} needs num_beams >= it, or do_sample=True with num_beams=1 "
+            f"(got num_beams={num_beams}, do_sample={do_sample})"
         )
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     tok, model = loaded.tokenizer, loaded.model
-    texts = [format_inputs(loaded.is_dual, i, p) for i, p in zip(intents, patterns)]
-    lengths = [len(tok(a)["input_ids"]) + (len(tok(b)["input_ids"]) if b is not None else 0) for a, b in texts]
-    order = sorted(range(n), key=lambda k: -lengths[k])
+    if max_source_length is None:
+        max_source_length = loaded.max_source_length or DEFAULT_MAX_SOURCE_LENGTH
+    if max_pattern_length is None:
+        max_pattern_length = loaded.max_pattern_length or DEFAULT_MAX_PATTERN_LENGTH
+    encoded = [
+        encode_inputs(loaded, i, p, max_source_length=max_source_length, max_pattern_length=max_pattern_length)
+        for i, p in zip(intents, patterns)
+    ]
+    lengths = [sum(len(ids) for ids in enc.values()) for enc in encoded]
+    order = sorted(range(n), key=lambda k: -lengths[k])  # stable: equal lengths keep input order
     outputs: list[list[str]] = [[] for _ in range(n)]
+    pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
+    eos_id = tok.eos_token_id if tok.eos_token_id is not None else pad_id
     gen = {
         "max_new_tokens": max_new_tokens,
         "num_beams": num_beams,
@@ -173,12 +229,14 @@ def generate_yaml(
     }
     for start in range(0, n, batch_size):
         idx = order[start : start + batch_size]
-        enc = _tokenize(tok, [texts[k][0] for k in idx], max_input_length, model.device)
-        inputs = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+        inputs = {}
+        inputs["input_ids"], inputs["attention_mask"] = _pad(  # (batch, source_len)
+            [encoded[k]["input_ids"] for k in idx], pad_id, eos_id, model.device
+        )
         if loaded.is_dual:
-            pat = _tokenize(tok, [texts[k][1] for k in idx], max_input_length, model.device)
-            inputs["pattern_input_ids"] = pat["input_ids"]  # (batch, pattern_len)
-            inputs["pattern_attention_mask"] = pat["attention_mask"]
+            inputs["pattern_input_ids"], inputs["pattern_attention_mask"] = _pad(  # (batch, pattern_len)
+                [encoded[k]["pattern_input_ids"] for k in idx], pad_id, eos_id, model.device
+            )
         out = model.generate(**inputs, **gen)  # (batch * num_return_sequences, out_len), grouped per input
         # no clean-up: it rewrites spaces around punctuation, and YAML indentation and ': ' are significant
         decoded = tok.batch_decode(out, skip_special_tokens=True, clean_up_tokenization_spaces=False)

@@ -29,9 +29,12 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["write_rows", "plot_comparison"]
 
-MEAN_FIELDS = ("model", "metric", "title", "mean_percent", "ci_low_percent", "ci_high_percent", "n")
-DIFF_FIELDS = ("model", "metric", "example_id", "diff_percent")
-DIFF_CI_FIELDS = ("model", "metric", "mean_diff_percent", "ci_low_percent", "ci_high_percent", "primary_p_holm")
+# `pattern_mode` travels with every row so that an oracle (upper-bound) number is never read without its label.
+MEAN_FIELDS = ("model", "metric", "title", "mean_percent", "ci_low_percent", "ci_high_percent", "n", "pattern_mode")
+DIFF_FIELDS = ("model", "metric", "example_id", "diff_percent", "pattern_mode")
+DIFF_CI_FIELDS = (
+    "model", "metric", "mean_diff_percent", "ci_low_percent", "ci_high_percent", "primary_p_holm", "pattern_mode",
+)  # fmt: skip
 
 
 def write_rows(rows: Sequence[dict], fields: Sequence[str], stem: Path) -> tuple[Path, Path]:

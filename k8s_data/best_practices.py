@@ -88,6 +88,8 @@ def absent_best_practices(intent: str, yaml_text: str) -> list[str]:
 
     Example: `absent_best_practices("a pod with resource limits", "kind: Pod\\n")` → `["resources"]`.
     """
+    if not any(phrase.search(intent) for _, phrase, _ in _COMPILED):  # fast path: no best-practice words at all
+        return []
     intent = _quoted_from_target(intent, yaml_text)
     return [
         term_id for term_id, phrase, evidence in _COMPILED if phrase.search(intent) and not evidence.search(yaml_text)

@@ -159,6 +159,7 @@ def default_pattern_bank() -> PatternBank:
     """The bank of the bundled corpus' train split with default options (built once per process, ~seconds)."""
     from .build import build_examples  # local import: build imports this module
 
-    rows = [row for row in build_examples(pattern_mode="none") if row["split"] == "train"]
+    # oracle mode: bank entries carry their own (target) pattern, which is what retrieval hands out
+    rows = [row for row in build_examples(pattern_mode="oracle") if row["split"] == "train"]
     logger.info("built the default pattern bank from %d train examples", len(rows))
     return PatternBank.from_records(rows)

@@ -8,19 +8,14 @@ validity, complexity, CodeBLEU-YAML, quality and the RL reward, plus the ``k8s-l
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
 from .analysis import Analysis, ObjectResult, analyze
 from .codebleu import codebleu_yaml
 from .complexity import ComplexityConfig, complexity
 from .documents import ParseLimits, parse
+from .repair import Change, repair  # binds the name `repair` to the function over the submodule of that name
 from .rules import CHECKS, CHECKS_BY_ID, Check, CheckResult
-from .scores import RewardWeights, quality, reward_fn, score
+from .scores import RewardWeights, applicable_categories, quality, reward_fn, score
 from .validity import Validity, validate
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .repair import Change, repair
 
 __all__ = [
     "CHECKS",
@@ -35,6 +30,7 @@ __all__ = [
     "RewardWeights",
     "Validity",
     "analyze",
+    "applicable_categories",
     "codebleu_yaml",
     "complexity",
     "parse",
@@ -45,12 +41,3 @@ __all__ = [
     "validate",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    # repair pulls in ruamel.yaml; import it only when asked for (PEP 562). Importing the submodule binds
-    # `k8s_scoring.repair` to the module, so the function is bound over it afterwards.
-    if name in ("repair", "Change"):
-        module = importlib.import_module(".repair", __name__)
-        globals().update(repair=module.repair, Change=module.Change)
-        return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -45,8 +45,8 @@ def build(corpus: Path, q: float, min_count: int) -> dict:
     def row(rows: list[tuple[int, int]]) -> dict:
         return {
             "n": len(rows),
-            "lines": percentile([lines for lines, _ in rows], q),
-            "depth": percentile([depth for _, depth in rows], q),
+            "lines": round(percentile([lines for lines, _ in rows], q), 2),
+            "depth": round(percentile([depth for _, depth in rows], q), 2),
         }
 
     return {

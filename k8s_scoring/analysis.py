@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .documents import KubeObject, ParsedInput, parse
+from .documents import KubeObject, ParsedInput, parse_any
 from .podspec import mapping, pod_view
 from .rules import BP_CHECKS, CHECKS, SEC_CHECKS, CheckResult, ObjectContext
 
@@ -141,4 +141,4 @@ def analyze(text: str) -> Analysis:
         >>> a.valid, a.objects[0].checks["bp.explicit_namespace"], a.bp
         (True, <CheckResult.PASS: 'pass'>, 100.0)
     """
-    return analyze_parsed(parse(text))
+    return analyze_parsed(parse_any(text))

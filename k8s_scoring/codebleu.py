@@ -145,6 +145,12 @@ _SCALAR_TAGS = {
 }
 _EMPTY_COLLECTIONS = {"flow_mapping": "{}", "flow_sequence": "[]"}
 _PAIRS = frozenset({"block_mapping_pair", "flow_pair"})
+# tree-sitter-yaml 0.7.2's external scanner segfaults (uncatchable) once its indentation stack holds ~254 levels
+# (e.g. 254 lines "- " each indented one column deeper). A block collection opens at most two levels per column
+# (a sequence may sit at its parent key's column), and it opens at the first character after leading spaces and
+# block indicators, so text in which no line starts with more than 120 such characters is safe. Measured: every
+# corpus manifest stays <= 65; texts over the bound are not parsed (their syntax/semantic bags stay empty).
+_UNSAFE_INDENT = re.compile(r"(?:\A|[\r\n])[ \t?:-]{121}")
 _ITEM_PARENTS = frozenset({"block_sequence_item", "flow_sequence"})
 
 
@@ -267,7 +273,11 @@ def _features(text: str) -> _Features:
     for n in range(2, MAX_ORDER + 1):
         ngrams.append(Counter(zip(*(tokens[i:] for i in range(n)))))
     keyword_tokens = sum(c for tok, c in ngrams[0].items() if tok in KEYWORDS)
-    subtrees, leaves = _walk(text.encode("utf-8", "surrogatepass"))
+    if _UNSAFE_INDENT.search(text) is None:
+        subtrees, leaves = _walk(text.encode("utf-8", "surrogatepass"))
+    else:
+        logger.debug("CodeBLEU-YAML: indentation deeper than 120 columns, structure not analysed")
+        subtrees, leaves = Counter(), Counter()
     return _Features(
         length=len(tokens),
         ngrams=tuple(ngrams),

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 
-from .documents import KubeObject, ParsedInput, parse, parse_cached
+from .documents import KubeObject, ParsedInput, parse_any, parse_cached
 
 logger = logging.getLogger(__name__)
 
@@ -93,4 +93,4 @@ def complexity(prediction: str, reference: str | None = None, config: Complexity
         The score in [0, 1]; 0 for invalid input.
     """
     ref = parse_cached(reference) if isinstance(reference, str) else None
-    return complexity_parsed(parse(prediction), ref, config)
+    return complexity_parsed(parse_any(prediction), ref, config)

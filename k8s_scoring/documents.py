@@ -15,13 +15,35 @@ import logging
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import accumulate
 
 import yaml
 
 logger = logging.getLogger(__name__)
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR_TAG, _MAP_TAG, _SEQ_TAG = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_RESOLVE_CACHE_SIZE = 65_536
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """`yaml.CSafeLoader` with a memoised implicit-tag resolver.
+
+    libyaml calls back into Python's regex-based resolver for every scalar; manifests repeat the same keys and values
+    (``name``, ``app``, ``containerPort``...), so caching the (value -> tag) decision removes most of that cost.
+    The result is exactly `Resolver.resolve`'s: no path resolvers are registered on SafeLoader.
+    """
+
+    _resolve_cache: dict = {}
+
+    def resolve(self, kind, value, implicit):  # noqa: D102 - same contract as yaml.resolver.BaseResolver.resolve
+        key = (kind, value, implicit)
+        tag = self._resolve_cache.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(self._resolve_cache) >= _RESOLVE_CACHE_SIZE:
+                self._resolve_cache.clear()
+            self._resolve_cache[key] = tag
+        return tag
 
 # Helm-only template names: a rendered manifest never contains them, while other Go templates that legitimately live
 # in string values (Prometheus rules' `{{ $labels.x }}`, Argo's `{{inputs.parameters.x}}`) do not use them.
@@ -29,6 +51,7 @@ _HELM_RE = re.compile(
     r"\{\{-?\s*(?:[^}]*\.(?:Values|Release|Chart|Capabilities|Files|Template)\b|(?:include|toYaml|tpl)\s)"
 )
 _BRACKET_RE = re.compile(r"[\[\]{}]")
+_CONTENT_LINE_RE = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -40,8 +63,8 @@ class ParseLimits:
     )
     max_depth: int = field(default=100, metadata={"help": "Deepest accepted nesting of mappings and sequences."})
     max_nodes: int = field(
-        default=100_000,
-        metadata={"help": "Most mapping/sequence entries after alias expansion (stops alias bombs)."},
+        default=200_000,
+        metadata={"help": "Most YAML nodes (keys, values, items) after alias expansion: stops alias bombs."},
     )
     max_documents: int = field(default=1_000, metadata={"help": "Most YAML documents in one stream."})
 
@@ -158,6 +181,82 @@ def _measure(root: object, limits: ParseLimits, budget: list[int]) -> int:
     return deepest
 
 
+class _SlowPath(Exception):
+    """The document uses a YAML feature the fast constructor leaves to PyYAML (merge keys, !!set, !!omap...)."""
+
+
+def _construct(loader: yaml.SafeLoader, node: yaml.Node, limits: ParseLimits, memo: dict, depth: int = 1) -> tuple:
+    """Build the Python value of ``node`` like `SafeConstructor`, returning ``(value, depth, expanded_size)``.
+
+    The one traversal that also measures: nesting depth and the number of entries after alias expansion are computed
+    bottom-up and memoised per node, so an alias bomb is measured (and rejected) in time linear in its text, and
+    aliases keep sharing the same Python object, as in PyYAML. Plain strings, mappings and sequences (nearly all of a
+    manifest) are built here; other scalars use PyYAML's own constructors; exotic collections take the slow path.
+    """
+    tag = node.tag
+    if type(node) is yaml.ScalarNode:
+        if tag == _STR_TAG:
+            return node.value, 0, 1
+        constructor = loader.yaml_constructors.get(tag) or loader.yaml_constructors[None]
+        return constructor(loader, node), 0, 1
+    cached = memo.get(id(node))
+    if cached is not None:
+        return cached
+    if depth > limits.max_depth:
+        raise LimitExceeded(f"nesting deeper than {limits.max_depth} levels")
+    if type(node) is yaml.SequenceNode:
+        if tag != _SEQ_TAG:
+            raise _SlowPath(tag)
+        items: list = []
+        result = (items, 1, 1)
+        memo[id(node)] = result  # before the children: a self-referencing alias sees the (shared) list
+        deepest, size = 0, 1
+        for child in node.value:
+            value, child_depth, child_size = _construct(loader, child, limits, memo, depth + 1)
+            items.append(value)
+            deepest = child_depth if child_depth > deepest else deepest
+            size += child_size
+    else:
+        if tag != _MAP_TAG:
+            raise _SlowPath(tag)
+        mapping: dict = {}
+        result = (mapping, 1, 1)
+        memo[id(node)] = result
+        deepest, size = 0, 1
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _SlowPath("merge key")
+            key, _, key_size = _construct(loader, key_node, limits, memo, depth + 1)
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+                ) from None
+            value, child_depth, child_size = _construct(loader, value_node, limits, memo, depth + 1)
+            mapping[key] = value
+            deepest = child_depth if child_depth > deepest else deepest
+            size += key_size + child_size
+    if size > limits.max_nodes:
+        raise LimitExceeded(f"more than {limits.max_nodes} nodes after alias expansion")
+    result = (result[0], deepest + 1, size)
+    memo[id(node)] = result
+    return result
+
+
+def _load_node(loader: yaml.SafeLoader, node: yaml.Node, limits: ParseLimits, budget: list[int]) -> tuple[object, int]:
+    """``(value, depth)`` of a document node; falls back to PyYAML's constructor (+ a measuring walk) when needed."""
+    try:
+        value, depth, size = _construct(loader, node, limits, {})
+    except _SlowPath:
+        value = loader.construct_document(node)
+        return value, _measure(value, limits, budget) if isinstance(value, (dict, list)) else 0
+    budget[0] -= size
+    if budget[0] < 0:
+        raise LimitExceeded(f"more than {limits.max_nodes} nodes after alias expansion")
+    return value, depth
+
+
 def _object_problem(data: object, where: str) -> str | None:
     """Why ``data`` is not a Kubernetes object, or `None` when it is one."""
     if not isinstance(data, dict):
@@ -227,13 +326,10 @@ def parse(text: str, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedInput:
 
 
 def _parse_documents(text: str, limits: ParseLimits) -> ParsedInput:
-    lines = text.splitlines()
-    content = [0]
-    content.extend(accumulate(1 if (s := line.strip()) and not s.startswith("#") else 0 for line in lines))
-
     def span_lines(node: yaml.Node) -> int:
-        end = min(node.end_mark.line + (1 if node.end_mark.column else 0), len(lines))
-        return max(content[end] - content[min(node.start_mark.line, end)], 1)
+        # content lines (first non-blank character is not '#') of the node's own text
+        start = node.start_mark.index - node.start_mark.column  # from the start of its first line
+        return max(len(_CONTENT_LINE_RE.findall(text, start, node.end_mark.index)), 1)
 
     objects: list[KubeObject] = []
     errors: list[str] = []
@@ -246,14 +342,13 @@ def _parse_documents(text: str, limits: ParseLimits) -> ParsedInput:
             if doc_index >= limits.max_documents:
                 raise LimitExceeded(f"more than {limits.max_documents} documents")
             node = loader.get_node()
-            data = loader.construct_document(node)
+            data, depth = _load_node(loader, node, limits, budget)
             if data is None:  # empty or comment-only document: skipped
                 continue
             where = f"document {doc_index}"
             if problem := _object_problem(data, where):
                 errors.append(problem)
                 continue
-            depth = _measure(data, limits, budget)
             if _is_list(data):
                 item_nodes = _items_node(node) or []
                 for item_index, item in enumerate(data["items"]):
@@ -278,7 +373,18 @@ def _parse_documents(text: str, limits: ParseLimits) -> ParsedInput:
     return ParsedInput(objects, [])
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=256)
 def parse_cached(text: str) -> ParsedInput:
     """`parse` memoised on the text; for references, which RL scores against k samples each. Do not mutate."""
     return parse(text)
+
+
+@lru_cache(maxsize=16)
+def parse_recent(text: str) -> ParsedInput:
+    """`parse` with a small memo, so ``analyze(t)``, ``validate(t)`` and ``complexity(t)`` on one text parse once."""
+    return parse(text)
+
+
+def parse_any(text: object) -> ParsedInput:
+    """`parse_recent` for strings; anything else (bytes, junk) goes through `parse` uncached."""
+    return parse_recent(text) if isinstance(text, str) else parse(text)  # type: ignore[arg-type]

@@ -48,7 +48,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError as RuamelYAMLError
 from ruamel.yaml.tokens import CommentToken
 
-from k8s_scoring.podspec import PodView, pod_view
+from .analysis import analyze
+from .podspec import PodView, pod_view
+from .validity import validate
 
 logger = logging.getLogger(__name__)
 
@@ -813,12 +815,6 @@ def _safe_load_all(text: str) -> list[Any] | None:
 
 
 # -------------------------------------------------------------------------------------------------- the driver
-def _judge():
-    from k8s_scoring import analyze, validate  # lazy: the judge imports this module's package
-
-    return analyze, validate
-
-
 def _result(check: Any) -> str:
     return str(getattr(check, "value", check))
 
@@ -888,7 +884,6 @@ def repair(yaml_text: str, config: RepairConfig | None = None) -> tuple[str, lis
 
 
 def _repair(text: str, config: RepairConfig) -> tuple[str, list[Change]]:
-    analyze, validate = _judge()
     before = analyze(text)
     if not before.valid or not before.objects:
         return text, []

@@ -53,12 +53,16 @@ CLUSTER_SCOPED_KINDS = frozenset(
 )  # fmt: skip
 
 # Names of environment variables that hold secrets (kube-linter env-var-secret, Polaris sensitiveContainerEnvVar).
+# (TOKEN but not TOKENS: MAX_INPUT_TOKENS=4096 is an LLM-server setting, not a credential)
 _SECRET_ENV_RE = re.compile(
-    r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|AUTH_?KEY|CLIENT_?KEY",
+    r"PASSWORD|PASSWD|SECRET|TOKEN(?!S)|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|AUTH_?KEY|CLIENT_?KEY",
     re.IGNORECASE,
 )
-# ... unless the name says the value is a location, not the secret itself (PASSWORD_FILE=/run/secrets/db).
-_LOCATION_ENV_RE = re.compile(r"_(?:FILE|PATH|DIR|URL|URI|ENDPOINT|NAME)$", re.IGNORECASE)
+# ... unless the name says the value locates or identifies the secret (PASSWORD_FILE=/run/secrets/db, SECRET_ID=x),
+# or the value is a file path or a boolean flag (GOOGLE_APPLICATION_CREDENTIALS=/var/sa.json,
+# MYSQL_ALLOW_EMPTY_PASSWORD=yes).
+_LOCATION_ENV_RE = re.compile(r"_(?:FILE|PATH|DIR|URL|URI|ENDPOINT|NAME|ID|VERSION)$", re.IGNORECASE)
+_FLAG_VALUES = frozenset({"true", "false", "yes", "no", "on", "off"})
 _SECCOMP_OK = {"RuntimeDefault", "Localhost"}
 _LEGACY_SECCOMP_POD = "seccomp.security.alpha.kubernetes.io/pod"
 _LEGACY_SECCOMP_CONTAINER = "container.seccomp.security.alpha.kubernetes.io/"
@@ -221,11 +225,15 @@ def _secret_env_problem(container: Container, pod: PodView) -> str | None:
     for env in sequence(container.data.get("env")):
         env = mapping(env)
         name, value = env.get("name"), env.get("value")
+        if value is None or value == "" or isinstance(value, bool):
+            continue
+        literal = str(value)
         if (
             isinstance(name, str)
-            and value not in (None, "")
             and _SECRET_ENV_RE.search(name)
             and not _LOCATION_ENV_RE.search(name)
+            and not literal.startswith("/")
+            and literal.lower() not in _FLAG_VALUES
         ):
             names.append(name)
     return f"secret-looking env var(s) with a literal value: {', '.join(names)}" if names else None

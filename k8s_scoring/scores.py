@@ -8,6 +8,12 @@ One formula each, used everywhere (k8s_checks.md, "Other scores"):
 
 Invalid YAML scores 0 everywhere (never "no applicable checks = 100 %"). The prediction is parsed once; references
 are parsed through a small cache because RL scores k samples against each reference.
+
+Vacuous passes in the reward: a valid input to which no best-practice (or security) check applies scores BP 100
+(security 1) on its own -- right for a lone Namespace that was asked for, but an RL policy could earn 0.7 of the reward
+by answering every intent with a bare Namespace. So, in the reward only, when the REFERENCE has applicable checks of a
+category and the prediction has none, that category scores 0 for the prediction (it left out the workload the reference
+needed). The reported ``bp`` / ``security`` keys stay the reference-free values of `analyze`.
 """
 
 from __future__ import annotations
@@ -15,11 +21,13 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import asdict, dataclass, field, fields
+from functools import lru_cache
 
-from .analysis import analyze_parsed
+from .analysis import Analysis, analyze_parsed
 from .codebleu import codebleu_yaml
 from .complexity import complexity_parsed
-from .documents import parse, parse_cached
+from .documents import parse_any, parse_cached
+from .rules import BP_CHECKS, SEC_CHECKS, CheckResult
 from .validity import validate_parsed
 
 logger = logging.getLogger(__name__)
@@ -81,6 +89,30 @@ def reward(
     return yaml_valid * mixed / total
 
 
+def _applicable(analysis: Analysis) -> tuple[bool, bool]:
+    """Whether any (object, BP check) and any (object, security check) pair of ``analysis`` is applicable."""
+    has_bp = any(obj.checks[c.id] is not CheckResult.NA for obj in analysis.objects for c in BP_CHECKS)
+    has_sec = any(obj.checks[c.id] is not CheckResult.NA for obj in analysis.objects for c in SEC_CHECKS)
+    return has_bp, has_sec
+
+
+def applicable_categories(text: str) -> tuple[bool, bool]:
+    """Whether any best-practice and any security check applies to ``text`` (``(False, False)`` when invalid).
+
+    A valid input without applicable checks scores BP 100 / security 1 vacuously; callers that compare inputs meant
+    to answer the same request (the reward, best-of-n) use this to give such vacuous passes no credit.
+    """
+    parsed = parse_any(text)
+    return _applicable(analyze_parsed(parsed)) if parsed.valid else (False, False)
+
+
+@lru_cache(maxsize=4096)
+def _reference_applicable(reference: str) -> tuple[bool, bool]:
+    """`applicable_categories` of a reference text, memoised (RL scores k samples against each reference)."""
+    parsed = parse_cached(reference)
+    return _applicable(analyze_parsed(parsed)) if parsed.valid else (False, False)
+
+
 def _codebleu(prediction: str, reference: str) -> float:
     try:
         return float(codebleu_yaml(prediction, reference)["codebleu"])
@@ -104,7 +136,7 @@ def score(
         ``quality`` (0-100), and with a reference ``codebleu`` (0-1) and ``reward`` (0-1). Invalid YAML: all 0.
     """
     weights = RewardWeights.coerce(weights)
-    parsed = parse(prediction)
+    parsed = parse_any(prediction)
     if not parsed.valid:
         zeros = dict.fromkeys(SCORE_KEYS, 0.0)
         if reference is not None:
@@ -126,7 +158,13 @@ def score(
     if reference is not None:
         codebleu = _codebleu(prediction, reference) if isinstance(reference, str) else 0.0
         result["codebleu"] = codebleu
-        result["reward"] = reward(1.0, codebleu, analysis.bp, analysis.security, simple, weights)
+        bp, security = analysis.bp, analysis.security
+        if isinstance(reference, str):  # vacuous passes do not count when the reference needed checks (see above)
+            ref_bp, ref_sec = _reference_applicable(reference)
+            has_bp, has_sec = _applicable(analysis)
+            bp = bp if has_bp or not ref_bp else 0.0
+            security = security if has_sec or not ref_sec else 0.0
+        result["reward"] = reward(1.0, codebleu, bp, security, simple, weights)
     return result
 
 

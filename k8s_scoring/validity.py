@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from .documents import ParsedInput, parse
+from .documents import ParsedInput, parse_any
 from .schema import KUBERNETES_VERSION, schema_registry
 
 logger = logging.getLogger(__name__)
@@ -73,4 +73,4 @@ def validate(text: str) -> Validity:
     Returns:
         `Validity` with both levels, the errors, and the kinds that had no schema to check against.
     """
-    return validate_parsed(parse(text))
+    return validate_parsed(parse_any(text))

@@ -21,7 +21,6 @@ decoder (T5 stack, cross-attends to memory) ─► LM head ─► logits (B, T, 
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -513,8 +512,10 @@ class DualCodeT5ForConditionalGeneration(DualCodeT5PreTrainedModel, GenerationMi
                 if source_key not in source_state:
                     continue
                 if source_state[source_key].shape != target_state[target_key].shape:
-                    shape_mismatch.append(f"{target_key} {tuple(target_state[target_key].shape)} <- {source_key} "
-                                          f"{tuple(source_state[source_key].shape)}")
+                    shape_mismatch.append(
+                        f"{target_key} {tuple(target_state[target_key].shape)} <- {source_key} "
+                        f"{tuple(source_state[source_key].shape)}"
+                    )
                     continue
                 target_state[target_key].copy_(source_state[source_key])
                 copied.append(target_key)

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ import torch
 from transformers import T5ForConditionalGeneration
 
 import evaluate_models
-from dual_codet5.inference import generate_yaml, load_for_inference
+from dual_codet5.inference import encode_inputs, generate_yaml, load_for_inference
 from k8s_data import train_tokenizer
 from modeling_dual_codet5 import DualCodeT5ForConditionalGeneration
 from modeling_dual_codet5.presets import baseline_t5_config, preset_config
@@ -71,17 +72,20 @@ def tiny_models(tmp_path_factory):
 def test_parse_model_specs_and_decoding_checks():
     base = evaluate_models.Decoding(num_beams=2)
     specs = evaluate_models.parse_model_specs(
-        ["base=out/b", "rl=out/r@best_of_n=4,do_sample=true,temperature=0.7", "out/sft/final@repair=yes"], base
+        ["base=out/b", "rl=out/r@best_of_n=4,do_sample=true,temperature=0.7,num_beams=1", "out/sft/final@repair=yes"],
+        base,
     )
     assert [s.name for s in specs] == ["base", "rl", "final"]
     assert specs[0].decoding == base
     assert specs[1].path == "out/r" and specs[1].decoding.best_of_n == 4 and specs[1].decoding.do_sample
-    assert specs[1].decoding.temperature == 0.7 and specs[1].decoding.num_beams == 2
+    assert specs[1].decoding.temperature == 0.7 and specs[1].decoding.num_beams == 1
     assert specs[2].path == "out/sft/final" and specs[2].decoding.repair
     # repair does not change the candidates, so a repaired variant reuses the plain generations
     assert specs[2].decoding.generation_key() == base.generation_key()
     with pytest.raises(ValueError, match="do_sample"):  # 4 candidates from a beam of 2 is impossible
         evaluate_models.parse_model_specs(["x=p@best_of_n=4"], base)
+    with pytest.raises(ValueError, match="num_beams=1"):  # beam sampling also returns at most num_beams
+        evaluate_models.parse_model_specs(["x=p@best_of_n=4,do_sample=true"], base)
     with pytest.raises(ValueError, match="bad override"):
         evaluate_models.parse_model_specs(["x=p@beams=4"], base)
     with pytest.raises(ValueError, match="unique"):
@@ -110,6 +114,31 @@ def test_generate_yaml_batched_equals_one_by_one(tiny_models):
         generate_yaml(loaded, intents, patterns, num_beams=1, num_return_sequences=2)
 
 
+def test_truncation_follows_the_training_arguments_saved_with_the_model(tiny_models, tmp_path):
+    paths, _ = tiny_models
+    folder = shutil.copytree(paths["baseline"], tmp_path / "baseline")
+    (folder / "training_args.yaml").write_text("stage: sft\nmax_source_length: 6\nmax_pattern_length: 4\n")
+    loaded = load_for_inference(str(folder), device="cpu")
+    assert (loaded.max_source_length, loaded.max_pattern_length) == (6, 4)
+    long_intent = "Create a Service named web exposing port 80 " * 5
+    # the baseline's budget is intent + pattern together (6 + 4 tokens), ending with </s>, as in training
+    ids = encode_inputs(loaded, long_intent, "kind: Service", max_source_length=6, max_pattern_length=4)["input_ids"]
+    assert len(ids) == 10 and ids[-1] == loaded.tokenizer.eos_token_id
+    # generate_yaml picks the saved limits up: the model receives the truncated 10-token input
+    seen = []
+    generate = loaded.model.generate
+
+    def spy(**inputs):
+        seen.append(tuple(inputs["input_ids"].shape))
+        return generate(**inputs)
+
+    loaded.model.generate = spy
+    generate_yaml(loaded, [long_intent], ["kind: Service"], max_new_tokens=4, num_beams=1)
+    generate_yaml(loaded, [long_intent], ["kind: Service"], max_new_tokens=4, num_beams=1, max_source_length=40)
+    assert seen == [(1, 10), (1, 44)]  # an explicit limit wins over the saved one
+    assert load_for_inference(str(paths["baseline"]), device="cpu").max_source_length is None
+
+
 def test_end_to_end_writes_all_outputs(tiny_models, tmp_path):
     paths, test_file = tiny_models
     out = tmp_path / "eval"
@@ -117,7 +146,7 @@ def test_end_to_end_writes_all_outputs(tiny_models, tmp_path):
         "--models",
         f"baseline={paths['baseline']}",
         f"dual={paths['dual']}",
-        f"dual_best_of_2={paths['dual']}@best_of_n=2,do_sample=true",
+        f"dual_best_of_3={paths['dual']}@best_of_n=3,do_sample=true,num_beams=1",
         f"dual_repair={paths['dual']}@repair=true",
         "--test_file", str(test_file),
         "--pattern_mode", "oracle",
@@ -142,14 +171,14 @@ def test_end_to_end_writes_all_outputs(tiny_models, tmp_path):
     assert saved["dataset"]["n_examples"] == 4 and len(saved["dataset"]["dataset_sha256"]) == 64
     assert saved["models_evaluated"]["dual"] == str(paths["dual"])
     models = {m["name"]: m for m in saved["summary"]["models"]}
-    assert list(models) == ["baseline", "dual", "dual_best_of_2", "dual_repair"]
+    assert list(models) == ["baseline", "dual", "dual_best_of_3", "dual_repair"]
     assert "comparison" not in models["baseline"] and models["baseline"]["is_baseline"]
-    for name in ("dual", "dual_best_of_2", "dual_repair"):
+    for name in ("dual", "dual_best_of_3", "dual_repair"):
         comp = models[name]["comparison"]
         assert {"codebleu", "bp", "yaml_valid", "schema_valid"} <= set(comp)
         assert comp["yaml_valid"]["primary_test"] == "mcnemar_exact"
         assert all(c["primary_p_holm"] >= c["primary_p"] for c in comp.values())
-    assert models["dual_best_of_2"]["decoding"]["best_of_n"] == 2 and models["dual_repair"]["decoding"]["repair"]
+    assert models["dual_best_of_3"]["decoding"]["best_of_n"] == 3 and models["dual_repair"]["decoding"]["repair"]
     assert set(models["dual"]["targets"]) == {"codebleu", "bp", "quality", "security", "yaml_valid", "schema_valid"}
 
     rows = [json.loads(line) for line in (out / "per_example.jsonl").read_text().splitlines()]
@@ -158,21 +187,25 @@ def test_end_to_end_writes_all_outputs(tiny_models, tmp_path):
     for row in rows:
         by_model.setdefault(row["model"], []).append(row)
     assert [r["id"] for r in by_model["dual"]] == ["ex0", "ex1", "ex2", "ex3"]
-    assert all(r["n_candidates"] == 2 for r in by_model["dual_best_of_2"])
+    assert all(r["n_candidates"] == 3 for r in by_model["dual_best_of_3"])
     # the repaired variant starts from exactly the dual model's outputs (same decoding, repair applied after)
     assert [r["raw_prediction"] for r in by_model["dual_repair"]] == [r["prediction"] for r in by_model["dual"]]
     assert all(r["prediction"] == r["raw_prediction"] for r in by_model["dual"])
     with (out / "per_example.csv").open() as fh:
-        assert len(list(csv.DictReader(fh))) == 16
+        table = list(csv.DictReader(fh))
+    assert len(table) == 16 and all(r["pattern_mode"] == "oracle (upper bound)" for r in table)
     diffs = json.loads((out / "plot_differences.json").read_text())
     assert len(diffs) == 3 * len(saved["summary"]["metrics"]) * 4
+    assert all(r["pattern_mode"] == "oracle (upper bound)" for r in diffs)
+    assert "upper bound" in (out / "plot_means.csv").read_text()
 
     # several runs (here the same one twice) aggregate to mean ± sd
     result_file = str(out / "phase2_final_results.json")
     agg = evaluate_models.main(["--runs", result_file, result_file, "--output_dir", str(out)])
     assert agg["n_runs"] == 2
     assert agg["models"]["dual"]["bp"]["mean_percent"]["sd"] == 0.0
-    assert (out / "runs_summary.md").read_text().startswith("## Results over 2 training seeds")
+    summary_md = (out / "runs_summary.md").read_text()
+    assert summary_md.startswith("## Results over 2 training seeds") and "upper bound" in summary_md
 
 
 def test_summarize_and_markdown_on_synthetic_rows():
@@ -200,6 +233,7 @@ def test_summarize_and_markdown_on_synthetic_rows():
     results = {
         "config": {"label": "synthetic", "alpha": 0.05, "confidence_level": 0.95},
         "dataset": {"source": "synthetic", "n_examples": n, "dataset_sha256": "0" * 64},
+        "pattern_mode": "retrieved",
         "pattern_mode_label": evaluate_models.PATTERN_MODE_LABELS["retrieved"],
         "summary": summary,
     }
@@ -207,3 +241,20 @@ def test_summarize_and_markdown_on_synthetic_rows():
     bp_line = next(line for line in table.splitlines() if line.startswith("| new | BP %"))
     assert "+10.0" in bp_line and "better" in bp_line
     assert "| new | Quality | +0.0" in table and "n.s." in table
+
+
+def test_finalize_outputs_picks_the_best_candidate_and_repairs():
+    deployment = EXAMPLES[2]["yaml"]  # valid, but no resources, probes or securityContext
+    junk = "kind: [unclosed"
+    pick_best, _ = evaluate_models.resolve_pick_best()
+    plain = evaluate_models.Decoding(num_beams=3, best_of_n=3)
+    (row,) = evaluate_models.finalize_outputs([[junk, deployment, "hello"]], plain, pick_best)
+    assert row["chosen_candidate"] == 1 and row["prediction"] == deployment and row["n_repairs"] == 0
+    fixing = evaluate_models.Decoding(num_beams=3, best_of_n=3, repair=True)
+    (row,) = evaluate_models.finalize_outputs([[junk, deployment, "hello"]], fixing, pick_best)
+    assert row["chosen_candidate"] == 1 and row["raw_prediction"] == deployment
+    assert row["n_repairs"] == len(row["repaired_checks"]) > 0 and row["prediction"] != deployment
+    # the repaired manifest scores at least as well on the reference-free judge
+    from k8s_scoring import score
+
+    assert score(row["prediction"])["quality"] >= score(deployment)["quality"]

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from k8s_scoring import analyze, validate
 from k8s_scoring.repair import NOT_REPAIRED, REPAIR_RULES, Change, RepairConfig, repair
@@ -514,3 +516,20 @@ def test_invariants_on_real_manifests():
             assert not [cid for cid, res in old.checks.items() if res != "fail" and new.checks[cid] == "fail"]
         improved += after.bp > before.bp or after.security > before.security
     assert improved >= len(texts) // 2
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(st.data())
+def test_never_raises_on_damaged_manifests(data):
+    """Model outputs are often truncated or have lines missing: repair must cope with any of them."""
+    lines = BARE_DEPLOYMENT.splitlines(keepends=True)
+    keep = data.draw(st.lists(st.booleans(), min_size=len(lines), max_size=len(lines)))
+    cut = data.draw(st.integers(min_value=0, max_value=len(BARE_DEPLOYMENT)))
+    text = "".join(line for line, k in zip(lines, keep) if k)[:cut]
+    out, changes = repair(text)
+    assert isinstance(out, str)
+    if not changes:
+        assert out == text
+    else:
+        assert analyze(out).valid and repair(out) == (out, [])
+        assert {c.check_id for c in changes}.isdisjoint(_failing(out))

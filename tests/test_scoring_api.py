@@ -67,7 +67,7 @@ def test_score_keys_and_values() -> None:
     assert set(result) == {"yaml_valid", "schema_valid", "bp", "security", "complexity", "quality"}
     assert result["yaml_valid"] == 1.0 and result["schema_valid"] == 1.0
     assert result["bp"] == pytest.approx(10.0) and result["security"] == pytest.approx(21 / 29)
-    assert result["complexity"] == 1.0  # 15 lines, depth 7: below the Deployment p90 of the corpus
+    assert result["complexity"] == 1.0  # 15 lines, depth 6: below the Deployment p90 of the corpus
     assert result["quality"] == pytest.approx(100 * (0.5 * 0.1 + 0.3 * 21 / 29 + 0.2 * 1.0))
 
 
@@ -175,3 +175,20 @@ def test_services_only_input_scores_vacuous_checks_fully() -> None:
     # A Service has only bp.explicit_namespace applicable and no security check: BP 100 %, security 1.
     result = score(SERVICE)
     assert result["bp"] == 100.0 and result["security"] == 1.0 and result["schema_valid"] == 1.0
+
+
+def test_reward_gives_no_credit_for_vacuous_passes_when_the_reference_needs_checks():
+    # A bare Namespace passes every applicable check vacuously (BP 100, security 1 on its own), but when the
+    # reference is a Deployment the prediction left the workload out: BP and security count 0 in the reward.
+    namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n"
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n"
+        "    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n"
+        "      containers:\n      - name: web\n        image: nginx:1.27\n"
+    )
+    vs_deployment = score(namespace, deployment)
+    assert vs_deployment["bp"] == 100.0 and vs_deployment["security"] == 1.0  # reference-free keys unchanged
+    expected = (0.3 * vs_deployment["codebleu"] + 0.1 * vs_deployment["complexity"]) / 1.0
+    assert vs_deployment["reward"] == pytest.approx(expected)
+    # ... while a Namespace asked for by a Namespace reference keeps its full credit.
+    assert score(namespace, namespace)["reward"] == pytest.approx(1.0)

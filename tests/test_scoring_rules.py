@@ -273,7 +273,9 @@ CASES: list[tuple[str, str, str, str]] = [
     ("sec.no_plaintext_secret_env", "secret_ref",
      edit(lambda o: set_path(container(o), ["env"], [
          {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
-         {"name": "PASSWORD_FILE", "value": "/run/secrets/db"}])), PASS),  # a path to a secret is no secret
+         {"name": "PASSWORD_FILE", "value": "/run/secrets/db"},  # a path to a secret is no secret
+         {"name": "MAX_INPUT_TOKENS", "value": "4096"},  # token counts are not tokens
+         {"name": "MYSQL_ALLOW_EMPTY_PASSWORD", "value": "yes"}])), PASS),  # a flag, not a password
     ("sec.no_plaintext_secret_env", "literal",
      edit(lambda o: set_path(container(o), ["env"], [{"name": "API_KEY", "value": "sk-123"}])), FAIL),
     # --- sec.read_only_root_fs

@@ -1,0 +1,96 @@
+"""train_rl.py: a toy reward that a tiny model can learn is learnt; the k8s reward path runs end to end."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+import train_rl
+from dual_codet5.train_utils import read_metrics
+from tests.training_fixtures import TINY_MODEL_FLAGS, save_tiny_tokenizer, tiny_examples, toy_reward, write_jsonl
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("rl_data")
+    rows = tiny_examples(20)
+    return {
+        "train": write_jsonl(root / "train.jsonl", rows[:16]),
+        "validation": write_jsonl(root / "validation.jsonl", rows[16:]),
+        "tokenizer": save_tiny_tokenizer(root / "tokenizer"),
+    }
+
+
+def rl_flags(data: dict[str, Path], output_dir: Path, *extra: str) -> list[str]:
+    return [
+        *TINY_MODEL_FLAGS,
+        "--output_dir", str(output_dir),
+        "--tokenizer_name_or_path", str(data["tokenizer"]),
+        "--train_file", str(data["train"]),
+        "--per_device_train_batch_size", "4",
+        "--num_samples", "4",
+        "--max_new_tokens", "8",
+        *extra,
+    ]  # fmt: skip
+
+
+def test_toy_reward_rises(data, tmp_path):
+    # reward = share of generated words that are "kind:"; a random tiny model says it ~1 time in 10
+    train_rl.main(
+        rl_flags(data, tmp_path, "--max_steps", "8", "--learning_rate", "5e-3", "--gamma", "1.0", "--kl_beta", "0.0",
+                 "--reward_fn", "tests.training_fixtures:toy_reward")
+    )  # fmt: skip
+    rewards = [r["rl/reward"] for r in read_metrics(tmp_path / "metrics.jsonl") if "rl/reward" in r]
+    assert len(rewards) == 8
+    assert rewards[0] < 0.4
+    assert sum(rewards[-3:]) / 3 > 0.75 and sum(rewards[-3:]) / 3 > rewards[0] + 0.4
+
+
+def test_kl_starts_at_zero_and_is_logged(data, tmp_path):
+    # the policy starts as the frozen SFT reference: the first step's sampled KL is exactly 0
+    train_rl.main(
+        rl_flags(data, tmp_path, "--max_steps", "2", "--learning_rate", "5e-3", "--kl_beta", "0.05",
+                 "--validation_file", str(data["validation"])),
+        reward_fn=toy_reward,
+    )  # fmt: skip
+    records = read_metrics(tmp_path / "metrics.jsonl")
+    first = records[0]
+    assert first["step"] == 1 and first["rl/kl"] == pytest.approx(0.0, abs=1e-6)
+    for key in ("rl/entropy", "rl/completion_length", "rl/zero_spread_groups", "rl/truncated_share", "rl/reward_std"):
+        assert key in first
+    assert 0.0 <= first["rl/zero_spread_groups"] <= 1.0 and 1.0 <= first["rl/completion_length"] <= 8.0
+    assert any("eval/reward" in r for r in records)
+    assert (tmp_path / "samples.jsonl").read_text().count("\n") >= 4
+    assert (tmp_path / "stage2_epoch1" / "config.json").exists() or (tmp_path / "final" / "config.json").exists()
+
+
+def test_rl_with_the_k8s_reward_from_an_sft_checkpoint(data, tmp_path):
+    # the real judge on a few steps: reward parts and validity rates are logged and in range
+    import train_sft
+
+    sft = train_sft.main(
+        [*TINY_MODEL_FLAGS, "--output_dir", str(tmp_path / "sft"), "--tokenizer_name_or_path", str(data["tokenizer"]),
+         "--train_file", str(data["train"]), "--max_steps", "4", "--learning_rate", "1e-2"]
+    )  # fmt: skip
+    final = train_rl.main(
+        rl_flags(data, tmp_path / "rl", "--init_from", str(sft), "--max_steps", "1", "--num_samples", "2",
+                 "--max_new_tokens", "24")
+    )  # fmt: skip
+    record = read_metrics(tmp_path / "rl" / "metrics.jsonl")[0]
+    for part in ("codebleu", "bp", "security", "complexity", "yaml_valid", "schema_valid"):
+        assert f"reward_parts/{part}" in record
+    assert 0.0 <= record["rl/reward"] <= 1.0
+    assert (final / "model.safetensors").exists()
+
+
+def test_completion_mask_stops_after_first_eos():
+    tokens = torch.tensor([[5, 6, 2, 0, 0], [5, 2, 7, 2, 0], [5, 6, 7, 8, 9]])
+    expected = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 0, 0, 0], [1, 1, 1, 1, 1]])
+    assert torch.equal(train_rl.completion_mask(tokens, eos_token_id=2), expected)
+
+
+def test_encoder_inputs_repeat_each_prompt_k_times():
+    batch = {"input_ids": torch.tensor([[1, 2], [3, 4]]), "attention_mask": torch.ones(2, 2), "example_index": 0}
+    out = train_rl.encoder_inputs(batch, repeat=3)
+    assert out.keys() == {"input_ids", "attention_mask"}
+    assert out["input_ids"].tolist() == [[1, 2]] * 3 + [[3, 4]] * 3  # samples of one prompt are contiguous
