@@ -286,11 +286,15 @@ class DualCodeT5ForConditionalGeneration(DualCodeT5PreTrainedModel, GenerationMi
     Example:
 
     ```python
+    >>> import torch
     >>> from modeling_dual_codet5 import DualCodeT5ForConditionalGeneration
     >>> from modeling_dual_codet5.presets import preset_config
     >>> model = DualCodeT5ForConditionalGeneration(preset_config("tiny")).eval()
-    >>> out = model.generate(input_ids=intent_ids, attention_mask=intent_mask,
-    ...                      pattern_input_ids=pattern_ids, pattern_attention_mask=pattern_mask, num_beams=4)
+    >>> intent_ids, pattern_ids = torch.tensor([[11, 12, 13, 2]]), torch.tensor([[31, 32, 2]])
+    >>> out = model.generate(input_ids=intent_ids, pattern_input_ids=pattern_ids, num_beams=4, max_new_tokens=5)
+    >>> out.shape
+    torch.Size([1, 6])
+
     ```
     """
 
