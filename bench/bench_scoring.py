@@ -63,7 +63,7 @@ def make_pairs(records: list[dict], seed: int) -> list[tuple[str, str]]:
     for i, record in enumerate(records):
         by_kind.setdefault(record.get("kind", ""), []).append(i)
     pairs = []
-    for i, record in enumerate(records):
+    for record in records:
         reference = record["yaml"]
         pairs.append((reference, reference))
         others = [j for j in by_kind[record.get("kind", "")] if records[j]["yaml"] != reference]

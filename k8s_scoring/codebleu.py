@@ -18,10 +18,11 @@ for YAML (spec: `k8s_checks.md`, "CodeBLEU-YAML"):
   divides by reference counts (a recall); this is BLEU's clipped precision with the brevity penalty, so that it
   equals ``ngram`` when no keyword occurs and, like BLEU, does not reward padding.
 * ``syntax``: subtree match on the tree-sitter-yaml parse. Every structural node (stream, document, mapping, pair,
-  sequence, sequence item, flow collections) is hashed together with its whole subtree; the hash covers node types,
-  the text of mapping keys and the type (not the text) of scalar values. Scalar wrapper chains
-  (``flow_node > plain_scalar > string_scalar``) feed their parent's hash but are not counted on their own: they
-  would match in any two documents. Comments are ignored. Score: multiset F1 (Dice) of the two subtree bags.
+  sequence) is hashed together with its whole subtree; the hash covers node types, the text of mapping keys and the
+  type (not the text) of scalar values. Block and flow style (``a: {b: 1}`` vs ``a:\n  b: 1``) and quoting hash
+  alike: node types are canonicalised and single-child wrappers (``flow_node > plain_scalar``, sequence items) are
+  transparent. Scalars and keys feed their parent's hash but are not counted on their own (they would match in any
+  two documents). Comments are ignored. Score: multiset F1 (Dice) of the two subtree bags.
 * ``semantic`` (stand-in for CodeBLEU's data-flow match): key-path/value alignment. Each scalar value becomes
   ``(key path, type, normalised text)`` where the key path is the tuple of mapping keys from the document root with
   ``"-"`` for a sequence item (so container order does not matter); quoted and plain spellings of the same string
@@ -33,8 +34,10 @@ symmetric and cannot be raised by appending material (it is used as an RL reward
 
 Junk never raises. tree-sitter parses any text (with ERROR nodes), so ``syntax`` and ``semantic`` are computed on
 whatever structure the parser recovers; a side with no tokens (empty, whitespace) scores 0 on every part; a text
-longer than `MAX_CHARS` scores 0 on every part (bounded time). Two empty bags (e.g. both sides hold no scalar
-value) match perfectly (1.0), so ``codebleu_yaml(x, x)["codebleu"] == 1`` for every text ``x`` with a token.
+longer than `MAX_CHARS` scores 0 on every part, trees are cut at `MAX_DEPTH`, and text indented beyond 120 columns
+is not parsed (tree-sitter-yaml crashes on ~254 indentation levels), all for bounded time and no crash. Two empty
+bags (e.g. both sides hold no scalar value) match perfectly (1.0), so ``codebleu_yaml(x, x)["codebleu"] == 1`` for
+every text ``x`` with a token.
 
 Speed: the reference side's features are kept in an LRU cache keyed by the text (RL scores k samples against one
 reference), the tree is walked once with a cursor, and subtrees are hashed as flat tuples of child hashes.
@@ -124,12 +127,25 @@ _STRUCTURAL = frozenset(
         "block_mapping",
         "block_mapping_pair",
         "block_sequence",
-        "block_sequence_item",
         "flow_mapping",
         "flow_pair",
         "flow_sequence",
     }
 )
+# Block and flow style are spellings of the same data tree: one canonical name each in subtree hashes.
+_CANONICAL = {
+    "block_mapping": "mapping",
+    "flow_mapping": "mapping",
+    "block_mapping_pair": "pair",
+    "flow_pair": "pair",
+    "block_sequence": "sequence",
+    "flow_sequence": "sequence",
+    "block_node": "node",
+    "flow_node": "node",
+}
+# Wrappers with one child hash as that child (a block item wraps a node, a flow item does not; a node wraps a
+# collection or scalar unless it also carries an anchor or tag).
+_TRANSPARENT = frozenset({"block_node", "flow_node", "plain_scalar", "block_sequence_item"})
 # Scalar nodes -> value type tag of the semantic part.
 _SCALAR_TAGS = {
     "string_scalar": "str",
@@ -216,8 +232,16 @@ def _walk(src: bytes) -> tuple[Counter[int], Counter[tuple]]:
                 in_key, path = False, parent[3] + ("-",)
             else:
                 in_key, path = False, parent[3]
+            # keys hash as their text and scalars as their type: no need to walk below them
+            descend = label is None and name not in _SCALAR_TAGS
+            if name == "plain_scalar":  # its one child is the typed scalar (string_scalar, integer_scalar, ...)
+                child = node.child(0)
+                if child is not None:
+                    child_kind = child.kind_id
+                    name = _KIND_NAMES[child_kind] if child_kind < _N_KINDS else child.type
+                descend = False
             stack.append([name, in_key, [], path, None, label, False, node.start_byte, node.end_byte])
-            if len(stack) <= MAX_DEPTH and cursor.goto_first_child():
+            if descend and len(stack) <= MAX_DEPTH and cursor.goto_first_child():
                 continue
             _close(stack, src, subtrees, leaves)
         while not cursor.goto_next_sibling():
@@ -229,13 +253,20 @@ def _walk(src: bytes) -> tuple[Counter[int], Counter[tuple]]:
 def _close(stack: list[list], src: bytes, subtrees: Counter[int], leaves: Counter[tuple]) -> None:
     """Pop the innermost frame: hash its subtree into its parent, record its leaf value if it is one."""
     name, in_key, children, path, pending_key, label, has_value, start, end = stack.pop()
-    digest = hash((name, label, *children))
+    tag = _SCALAR_TAGS.get(name)
+    if label is not None:  # a mapping key: its text, whatever its quoting
+        digest = hash(("key", label))
+    elif tag is not None:  # a scalar value: its type only (the text belongs to the semantic part)
+        digest = hash(("scalar", tag))
+    elif len(children) == 1 and name in _TRANSPARENT:
+        digest = children[0]
+    else:
+        digest = hash((_CANONICAL.get(name, name), *children))
     stack[-1][2].append(digest)
     if name in _STRUCTURAL:
         subtrees[digest] += 1
     if in_key:
         return
-    tag = _SCALAR_TAGS.get(name)
     if tag is not None:
         leaves[(path, tag, _normalise_scalar(name, src[start:end].decode("utf-8", "replace")))] += 1
     elif name in _PAIRS and not has_value:

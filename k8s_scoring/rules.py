@@ -48,9 +48,30 @@ CLUSTER_SCOPED_KINDS = frozenset(
         "GatewayClass", "ClusterPolicy", "ClusterSecretStore", "ClusterResourcePlacement", "ClusterServingRuntime",
         "ClusterTask", "ClusterInterceptor", "ClusterTriggerBinding", "ClusterWorkflowTemplate",
         "ClusterExternalSecret", "ClusterImagePolicy", "VolumeSnapshotClass", "VolumeSnapshotContent",
-        "IPAddressPool", "ClusterServiceVersion", "ClusterPolicyReport", "ClusterAdmissionPolicy",
+        "ClusterPolicyReport", "ClusterAdmissionPolicy",
+        # authn/authz review requests and apiserver-internal kinds (cluster-scoped, easy to forget)
+        "TokenReview", "SubjectAccessReview", "SelfSubjectAccessReview", "SelfSubjectRulesReview", "StorageVersion",
+        # cluster-scoped custom resources seen in the corpus without a namespace (names unique to their project)
+        "EC2NodeClass", "AKSNodeClass", "IngressClassParams", "GKENetworkParamSet", "ComputeClass", "AdmissionCheck",
+        "MultiKueueCluster", "MultiKueueConfig", "ProvisioningRequestConfig", "WorkloadPriorityClass",
+        "SecurityContextConstraints", "VolumeGroupSnapshotClass", "CiliumClusterwideNetworkPolicy", "ENIConfig",
+        "BucketClass", "BucketAccessClass", "VolumeReplicationClass", "ClusterStagedUpdateStrategy",
+        "ClusterStagedUpdateRun", "ClusterResourceOverride", "MemberCluster", "ClusterPodMonitoring",
+        "ClusterFederatedTrustDomain", "ConstraintTemplate", "ResourceGraphDefinition", "CompositeResourceDefinition",
     }
 )  # fmt: skip
+# Cluster-scoped custom resources whose kind name other projects also use for namespaced kinds (Flux's Provider is
+# namespaced, Crossplane's is not): matched on (API group, kind). NOT here: MetalLB's IPAddressPool and OLM's
+# ClusterServiceVersion, which are namespaced despite their names.
+CLUSTER_SCOPED_GROUP_KINDS = frozenset(
+    {
+        ("karpenter.sh", "NodePool"), ("networking.gke.io", "Network"), ("kueue.x-k8s.io", "Topology"),
+        ("pkg.crossplane.io", "Provider"), ("pkg.crossplane.io", "Configuration"), ("pkg.crossplane.io", "Function"),
+        ("pkg.crossplane.io", "ControllerConfig"), ("apiextensions.crossplane.io", "Composition"),
+    }
+)  # fmt: skip
+# API groups whose every kind is cluster-scoped (OPA Gatekeeper constraints: one kind per ConstraintTemplate).
+CLUSTER_SCOPED_GROUPS = frozenset({"constraints.gatekeeper.sh"})
 
 # Names of environment variables that hold secrets (kube-linter env-var-secret, Polaris sensitiveContainerEnvVar).
 # (TOKEN but not TOKENS: MAX_INPUT_TOKENS=4096 is an LLM-server setting, not a credential)
@@ -63,6 +84,7 @@ _SECRET_ENV_RE = re.compile(
 # MYSQL_ALLOW_EMPTY_PASSWORD=yes).
 _LOCATION_ENV_RE = re.compile(r"_(?:FILE|PATH|DIR|URL|URI|ENDPOINT|NAME|ID|VERSION)$", re.IGNORECASE)
 _FLAG_VALUES = frozenset({"true", "false", "yes", "no", "on", "off"})
+_DIGEST_RE = re.compile(r"@sha256:[0-9a-f]{64}$")
 _SECCOMP_OK = {"RuntimeDefault", "Localhost"}
 _LEGACY_SECCOMP_POD = "seccomp.security.alpha.kubernetes.io/pod"
 _LEGACY_SECCOMP_CONTAINER = "container.seccomp.security.alpha.kubernetes.io/"
@@ -172,12 +194,13 @@ def _image_problem(container: Container, pod: PodView) -> str | None:
     image = container.data.get("image")
     if not isinstance(image, str) or not image.strip():
         return "no image"
-    if "@sha256:" in image:
-        return None
-    last = image.rsplit("/", 1)[-1]
-    if ":" not in last:
+    if "@" in image:  # a digest pins the image, but only a well-formed one: the kubelet rejects anything else
+        return None if _DIGEST_RE.search(image) else f"image {image!r} has a malformed digest"
+    last = image.rsplit("/", 1)[-1]  # the port of registry:5000/name is no tag
+    tag = last.rpartition(":")[2] if ":" in last else ""
+    if not tag:  # no tag, or an empty one ("name:")
         return f"image {image!r} has no tag"
-    if last.rsplit(":", 1)[1] == "latest":
+    if tag == "latest":
         return f"image {image!r} uses the 'latest' tag"
     return None
 
@@ -290,7 +313,7 @@ def _min_replicas(ctx: ObjectContext) -> Outcome:
     if ctx.kind not in ("Deployment", "StatefulSet"):
         return NA, ()
     name = ctx.metadata.get("name")
-    namespace = ctx.metadata.get("namespace")
+    namespace = ctx.metadata.get("namespace") or None  # "" is unset, as for the HPA (`KubeObject.namespace`)
     for hpa_namespace, kind, target in ctx.hpa_targets:
         same_namespace = hpa_namespace is None or namespace is None or hpa_namespace == namespace
         if kind == ctx.kind and target == name and same_namespace:
@@ -339,8 +362,16 @@ def _selector_matches_labels(ctx: ObjectContext) -> Outcome:
     return PASS, ()
 
 
+def is_cluster_scoped(api_version: str, kind: str) -> bool:
+    """Whether objects of this apiVersion/kind have no namespace (`CLUSTER_SCOPED_KINDS` and the group tables)."""
+    group = api_version.rpartition("/")[0]
+    return (
+        kind in CLUSTER_SCOPED_KINDS or group in CLUSTER_SCOPED_GROUPS or (group, kind) in CLUSTER_SCOPED_GROUP_KINDS
+    )
+
+
 def _explicit_namespace(ctx: ObjectContext) -> Outcome:
-    if ctx.kind in CLUSTER_SCOPED_KINDS:
+    if is_cluster_scoped(ctx.api_version, ctx.kind):
         return NA, ()
     namespace = ctx.metadata.get("namespace")
     if not isinstance(namespace, str) or not namespace:

@@ -190,6 +190,16 @@ def test_semantic_is_key_path_value_f1() -> None:
     assert codebleu_yaml(a, b)["syntax"] == 1.0
 
 
+def test_syntax_ignores_block_vs_flow_style_and_quoting() -> None:
+    block = "spec:\n  selector:\n    app: web\n  ports:\n  - port: 80\n    name: 'http'\n"
+    flow = 'spec: {selector: {app: web}, ports: [{port: 80, name: "http"}]}\n'
+    result = codebleu_yaml(flow, block)
+    assert (result["syntax"], result["semantic"]) == (1.0, 1.0)
+    # a changed value type (80 -> "80") changes the pair, its mapping, the sequence, ... up to the stream
+    changed = codebleu_yaml(block.replace("80", '"80"'), block)
+    assert changed["syntax"] < 1.0 and changed["semantic"] < 1.0
+
+
 def test_keywords_raise_weighted_ngram_only_when_keywords_match() -> None:
     reference = "kind: Deployment\nreplicas: 3\n"
     keyword_match = codebleu_yaml("kind: Deployment\nfoo: bar\n", reference)

@@ -8,7 +8,13 @@ import pytest
 
 import train_sft
 from dual_codet5.hub import missing_export_files, push_checkpoint, write_model_card
-from tests.training_fixtures import TINY_MODEL_FLAGS, save_tiny_tokenizer, tiny_examples, write_jsonl
+from tests.training_fixtures import (
+    TINY_MODEL_FLAGS,
+    one_torch_thread,  # noqa: F401  (autouse fixture)
+    save_tiny_tokenizer,
+    tiny_examples,
+    write_jsonl,
+)
 
 REQUIRED = {
     "config.json", "configuration_dual_codet5.py", "modeling_dual_codet5.py", "model.safetensors",

@@ -198,6 +198,13 @@ CASES: list[tuple[str, str, str, str]] = [
      edit(lambda o: set_path(container(o), ["image"], "reg:5000/app")), FAIL),
     ("bp.image_tag_pinned", "ephemeral_untagged",  # ephemeral containers count for images
      edit(lambda o: with_ephemeral(o, image="busybox")), FAIL),
+    # review regressions: an empty tag ("nginx:") is no tag; a digest must be well-formed (@sha256:<64 hex>), the
+    # kubelet rejects anything else as InvalidImageName -- both used to pass
+    ("bp.image_tag_pinned", "empty_tag", edit(lambda o: set_path(container(o), ["image"], "nginx:")), FAIL),
+    ("bp.image_tag_pinned", "malformed_digest",
+     edit(lambda o: set_path(container(o), ["image"], "nginx@sha256:abc123")), FAIL),
+    ("bp.image_tag_pinned", "tag_and_digest",
+     edit(lambda o: set_path(container(o), ["image"], "nginx:1.27@sha256:" + "0f" * 32)), PASS),
     # --- bp.min_replicas
     ("bp.min_replicas", "three", edit(nop), PASS),
     ("bp.min_replicas", "missing_means_one", edit(lambda o: del_path(o, ["spec", "replicas"])), FAIL),
@@ -206,6 +213,10 @@ CASES: list[tuple[str, str, str, str]] = [
     # an HPA in the same input owns the replica count: n/a
     ("bp.min_replicas", "hpa_exception", edit(lambda o: set_path(o, ["spec", "replicas"], 1)) + "---\n" + HPA, NA),
     ("bp.min_replicas", "pod", edit(nop, good_pod), NA),  # only Deployment / StatefulSet
+    # review regression: namespace "" means unset (as on the HPA side), so an HPA in "shop" may target it
+    ("bp.min_replicas", "hpa_empty_namespace",
+     edit(lambda o: (set_path(o, ["spec", "replicas"], 1), set_path(o, ["metadata", "namespace"], ""))) + "---\n"
+     + HPA, NA),
     # --- bp.pod_anti_affinity_or_spread
     ("bp.pod_anti_affinity_or_spread", "host_anti_affinity", edit(nop), PASS),
     ("bp.pod_anti_affinity_or_spread", "spread",
@@ -236,6 +247,21 @@ CASES: list[tuple[str, str, str, str]] = [
     ("bp.explicit_namespace", "cluster_role",
      "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\nrules: []\n", NA),
     ("bp.explicit_namespace", "namespace_kind", "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n", NA),
+    # review regressions (cluster scope): built-in review kinds and cluster-scoped custom resources are n/a ...
+    ("bp.explicit_namespace", "token_review",
+     "apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nmetadata: {name: t}\nspec: {token: x}\n", NA),
+    ("bp.explicit_namespace", "karpenter_nodepool",
+     "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: default}\nspec: {}\n", NA),
+    ("bp.explicit_namespace", "gatekeeper_constraint",  # every kind of constraints.gatekeeper.sh is cluster-scoped
+     "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sRequiredLabels\nmetadata: {name: ns-owner}\n", NA),
+    # ... while MetalLB's IPAddressPool, OLM's ClusterServiceVersion and Flux's Provider are namespaced (fail)
+    ("bp.explicit_namespace", "metallb_ip_address_pool",
+     "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: pool}\nspec: {addresses: [10.0.0.0/28]}\n",
+     FAIL),
+    ("bp.explicit_namespace", "olm_cluster_service_version",
+     "apiVersion: operators.coreos.com/v1alpha1\nkind: ClusterServiceVersion\nmetadata: {name: op.v1}\n", FAIL),
+    ("bp.explicit_namespace", "flux_provider",  # same kind name as Crossplane's cluster-scoped Provider
+     "apiVersion: notification.toolkit.fluxcd.io/v1beta3\nkind: Provider\nmetadata: {name: slack}\n", FAIL),
     # --- sec.no_privileged
     ("sec.no_privileged", "unset", edit(nop), PASS),
     ("sec.no_privileged", "init_privileged",  # init containers are in scope for security checks

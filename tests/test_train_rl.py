@@ -7,7 +7,14 @@ import torch
 
 import train_rl
 from dual_codet5.train_utils import read_metrics
-from tests.training_fixtures import TINY_MODEL_FLAGS, save_tiny_tokenizer, tiny_examples, toy_reward, write_jsonl
+from tests.training_fixtures import (
+    TINY_MODEL_FLAGS,
+    one_torch_thread,  # noqa: F401  (autouse fixture)
+    save_tiny_tokenizer,
+    tiny_examples,
+    toy_reward,
+    write_jsonl,
+)
 
 
 @pytest.fixture(scope="module")

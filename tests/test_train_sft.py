@@ -11,7 +11,14 @@ import train_sft
 from dual_codet5.collate import LengthGroupedSampler, Seq2SeqCollator, encode_example
 from dual_codet5.train_utils import read_metrics
 from dual_codet5.training_args import DataArguments, ModelArguments, SFTArguments, parse_config
-from tests.training_fixtures import TINY_MODEL_FLAGS, save_tiny_tokenizer, tiny_examples, tiny_tokenizer, write_jsonl
+from tests.training_fixtures import (
+    TINY_MODEL_FLAGS,
+    one_torch_thread,  # noqa: F401  (autouse fixture)
+    save_tiny_tokenizer,
+    tiny_examples,
+    tiny_tokenizer,
+    write_jsonl,
+)
 
 
 @pytest.fixture(scope="module")

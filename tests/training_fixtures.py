@@ -9,8 +9,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+import torch
 from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
 from transformers import PreTrainedTokenizerFast
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny models train several times faster on one thread than on two threads competing with other processes
+    for two cores (OpenMP spin-waits); restore the session's setting afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
 
 SPECIALS = ("<pad>", "<s>", "</s>", "<unk>", "<mask>")
 TARGET_WORD = "kind:"
