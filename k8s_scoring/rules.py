@@ -290,9 +290,9 @@ def _pod_flag(key: str) -> Callable[[PodView], str | None]:
 
 
 def _host_path_problem(pod: PodView) -> str | None:
-    paths = [
-        str(mapping(v).get("name", "?")) for v in sequence(pod.spec.get("volumes")) if mapping(v).get("hostPath")
-    ]
+    volumes = [mapping(v) for v in sequence(pod.spec.get("volumes"))]
+    # any hostPath value counts, even an empty mapping ({} is falsy but still names a hostPath volume)
+    paths = [str(v.get("name", "?")) for v in volumes if v.get("hostPath") is not None]
     return f"hostPath volume(s): {', '.join(paths)}" if paths else None
 
 

@@ -283,6 +283,9 @@ CASES: list[tuple[str, str, str, str]] = [
      edit(lambda o: set_path(pod_spec(o), ["volumes"], [{"name": "t", "emptyDir": {}}])), PASS),
     ("sec.no_host_path", "docker_sock",
      edit(lambda o: set_path(pod_spec(o), ["volumes"], [{"name": "s", "hostPath": {"path": "/run/x.sock"}}])), FAIL),
+    # review regression: `hostPath: {}` is still a hostPath volume (it used to pass because {} is falsy)
+    ("sec.no_host_path", "empty_host_path",
+     edit(lambda o: set_path(pod_spec(o), ["volumes"], [{"name": "h", "hostPath": {}}])), FAIL),
     # --- sec.run_as_non_root (effective: container overrides pod)
     ("sec.run_as_non_root", "pod_level", edit(nop), PASS),  # pod-level runAsNonRoot covers every container
     ("sec.run_as_non_root", "container_level_user",
