@@ -112,7 +112,7 @@ def sample_completions(
             num_return_sequences=args.num_samples,
             max_new_tokens=args.max_new_tokens,
             temperature=args.temperature,
-            top_k=args.top_k or None,
+            top_k=args.top_k,  # 0 = off (None would fall back to generation_config's 50)
             top_p=args.top_p,
         )
 
@@ -174,8 +174,8 @@ def main(argv: list[str] | None = None, reward_fn=None) -> Path:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logger.info(accelerator.state, main_process_only=False)
 
-    # ---- seed (different sampling streams per process, same initial weights)
-    set_seed(args.seed, device_specific=True)
+    # ---- seed (the same on every process for the weights; per-process sampling streams are set after the model)
+    set_seed(args.seed)
 
     # ---- model (first: it fixes the tokenizer and the input format)
     tokenizer = build_tokenizer(model_args)
@@ -185,6 +185,7 @@ def main(argv: list[str] | None = None, reward_fn=None) -> Path:
     if args.activation_checkpointing:
         model.gradient_checkpointing_enable()
     reward = reward_fn or load_reward_fn(args.reward_fn, args.reward_weights)
+    set_seed(args.seed, device_specific=True)  # each process draws different samples
 
     # ---- data
     with accelerator.main_process_first():

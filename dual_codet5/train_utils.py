@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 STATE_DIR = "state"
 TRAINING_STATE_FILE = "training_state.json"
 ARGS_FILE = "training_args.yaml"
+#: DualCodeT5Config fields that a T5Config does not have
+DUAL_ONLY_FIELDS = ("pattern_num_layers", "fusion_num_heads", "fusion_dropout", "tie_encoders")
 RewardFn = Callable[[list[str], list[str]], list[float]]
 
 
@@ -119,6 +121,11 @@ def build_model(model_args: ModelArguments, tokenizer: Any) -> torch.nn.Module:
     from modeling_dual_codet5.presets import baseline_t5_config, preset_config
 
     overrides = model_args.overrides()
+    if model_args.model_type == "baseline":
+        # one override string serves both models of a comparison; the T5 baseline has no pattern encoder / fusion
+        dropped = {k: overrides.pop(k) for k in DUAL_ONLY_FIELDS if k in overrides}
+        if dropped:
+            logger.info("baseline: ignoring dual-only overrides %s", dropped)
     special = {
         "vocab_size": len(tokenizer),
         "pad_token_id": tokenizer.pad_token_id,
@@ -181,6 +188,8 @@ def save_checkpoint(
     accelerator.wait_for_everyone()
     unwrapped = accelerator.unwrap_model(model)
     unwrapped = getattr(unwrapped, "_orig_mod", unwrapped)  # torch.compile wrapper
+    # on every process: under DeepSpeed ZeRO-3 gathering the weights is a collective
+    full_state = accelerator.get_state_dict(model)
     if accelerator.is_main_process:
         folder.mkdir(parents=True, exist_ok=True)
         gen = unwrapped.generation_config
@@ -190,9 +199,9 @@ def save_checkpoint(
         if max_new_tokens:
             gen.max_new_tokens = max_new_tokens
             gen.max_length = None
-        unwrapped.save_pretrained(
-            folder, state_dict=accelerator.get_state_dict(model), save_function=accelerator.save
-        )
+        # a torch.compile'd model's state dict has "_orig_mod." prefixes: strip them so the folder loads anywhere
+        state_dict = {k.removeprefix("_orig_mod."): v for k, v in full_state.items()}
+        unwrapped.save_pretrained(folder, state_dict=state_dict, save_function=accelerator.save)
         tokenizer.save_pretrained(folder)
         with open(folder / ARGS_FILE, "w", encoding="utf-8") as fh:
             yaml.safe_dump(resolved_args, fh, sort_keys=False)

@@ -206,9 +206,24 @@ def test_trained_model_reads_the_pattern(trained, batch):
 
 _FRESH_PROCESS_SCRIPT = textwrap.dedent(
     """
-    import importlib.util, json, sys
+    import importlib.abc, importlib.util, json, sys
     sys.path = [p for p in sys.path if p not in ("", ".") and not p.startswith(REPO)]
-    assert importlib.util.find_spec("modeling_dual_codet5") is None, "our package must not be importable here"
+
+    class _BlockOurPackages(importlib.abc.MetaPathFinder):
+        # An installed (e.g. editable) copy of the project would still be found through site-packages: refuse it,
+        # so only the remote-code copy saved next to the weights can be used.
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("modeling_dual_codet5", "k8s_data", "k8s_scoring", "dual_codet5"):
+                raise ImportError(f"{name} is blocked in this process")
+            return None
+
+    sys.meta_path.insert(0, _BlockOurPackages())
+    try:
+        import modeling_dual_codet5  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        raise AssertionError("our package must not be importable here")
     import torch
     from safetensors.torch import load_file, save_file
     from transformers import AutoModelForSeq2SeqLM
