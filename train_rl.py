@@ -19,6 +19,10 @@ Copy-paste commands (repository root; offline: ``export HF_HUB_OFFLINE=1``)::
     accelerate launch --config_file configs/accelerate/a100_bf16.yaml train_rl.py configs/rl_base.yaml \\
         --init_from runs/sft_base/final --output_dir runs/rl_base
 
+    # two CPU processes (gloo)
+    ACCELERATE_USE_CPU=1 python -m torch.distributed.run --nproc_per_node 2 train_rl.py configs/rl_tiny.yaml \\
+        --init_from runs/sft_tiny/final --output_dir runs/rl_tiny
+
     # resume; push the result
     python train_rl.py configs/rl_tiny.yaml --init_from runs/sft_tiny/final --output_dir runs/rl_tiny \\
         --resume_from_checkpoint latest --push_to_hub true --hub_model_id you/dual-codet5-k8s-rl
@@ -47,6 +51,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from dual_codet5.collate import LengthGroupedSampler, Seq2SeqCollator, example_lengths, tokenize_dataset
+from dual_codet5.precision import keep_feed_forward_fp32
 from dual_codet5.rl import (
     gather_token_logprobs,
     kl_penalty_rewards,
@@ -181,6 +186,8 @@ def main(argv: list[str] | None = None, reward_fn=None) -> Path:
     tokenizer = build_tokenizer(model_args)
     model = build_model(model_args, tokenizer)
     model_type = detected_model_type(model)
+    if accelerator.mixed_precision == "fp16" and args.fp16_feed_forward_fp32:
+        keep_feed_forward_fp32(model)
     ref_model = copy.deepcopy(model).requires_grad_(False).eval().to(accelerator.device)
     if args.activation_checkpointing:
         model.gradient_checkpointing_enable()
@@ -253,6 +260,7 @@ def main(argv: list[str] | None = None, reward_fn=None) -> Path:
 
     k = args.num_samples
     eos_id = tokenizer.eos_token_id
+    micro_step = completed_steps * args.gradient_accumulation_steps  # batches consumed so far (sampling seeds)
     progress = tqdm(
         total=max_train_steps, initial=completed_steps, disable=not accelerator.is_local_main_process, desc="rl"
     )
@@ -267,7 +275,10 @@ def main(argv: list[str] | None = None, reward_fn=None) -> Path:
         if epoch == start_epoch and skip_batches:
             loader = accelerator.skip_first_batches(train_loader, skip_batches)
         for batch in loader:
-            # 1. sample k completions per intent: (P, L) prompts -> (P * k, 1 + T) sequences
+            # 1. sample k completions per intent: (P, L) prompts -> (P * k, 1 + T) sequences. The sampling seed is a
+            # function of (seed, step, process), so a resumed run draws exactly the samples the original one drew
+            micro_step += 1
+            torch.manual_seed(args.seed + 1_000_003 * micro_step + 7919 * accelerator.process_index)
             sequences = sample_completions(model, batch, args, accelerator)
             tokens = sequences[:, 1:]  # (P * k, T): drop the decoder start token
             mask = completion_mask(tokens, eos_id)  # (P * k, T)

@@ -20,6 +20,8 @@ Copy-paste commands (run from the repository root; offline: ``export HF_HUB_OFFL
         --init_from Salesforce/codet5p-770m
 
     # multi-node: the same accelerate config with num_machines / machine_rank / main_process_ip filled in
+    # two CPU processes (gloo; `accelerate launch --cpu` needs MPI for that)
+    ACCELERATE_USE_CPU=1 python -m torch.distributed.run --nproc_per_node 2 train_sft.py configs/sft_tiny.yaml
 
     # resume after an interruption (continues at the saved optimizer step with the same optimizer state)
     python train_sft.py configs/sft_tiny.yaml --output_dir runs/sft_tiny --resume_from_checkpoint latest
@@ -43,6 +45,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from dual_codet5.collate import LengthGroupedSampler, Seq2SeqCollator, example_lengths, tokenize_dataset
+from dual_codet5.precision import keep_feed_forward_fp32
 from dual_codet5.train_utils import (
     MetricsLog,
     build_model,
@@ -151,6 +154,8 @@ def main(argv: list[str] | None = None) -> Path:
     if args.activation_checkpointing:
         model.gradient_checkpointing_enable()
         model.config.use_cache = False
+    if accelerator.mixed_precision == "fp16" and args.fp16_feed_forward_fp32:
+        keep_feed_forward_fp32(model)
     n_params = sum(p.numel() for p in model.parameters())
     logger.info("model %s (%s): %.2fM parameters", type(model).__name__, model_args.model_type, n_params / 1e6)
     if args.torch_compile:

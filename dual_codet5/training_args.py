@@ -155,7 +155,7 @@ class RunArguments:
         default=None,
         metadata={
             "help": "no | fp16 | bf16. Default: what `accelerate config` / the launcher says. bf16 on Ampere and "
-            "Hopper; fp16 on a T4 (T5 blocks clamp fp16 activations)."
+            "Hopper; fp16 on a T4 (see --fp16_feed_forward_fp32)."
         },
     )
     seed: int = field(default=42, metadata={"help": "Seed for initialisation, shuffling and sampling."})
@@ -168,6 +168,13 @@ class RunArguments:
         metadata={"help": "A state folder written by save_state (output_dir/state/...), or 'latest'."},
     )
     torch_compile: bool = field(default=False, metadata={"help": "torch.compile the model."})
+    fp16_feed_forward_fp32: bool = field(
+        default=True,
+        metadata={
+            "help": "With fp16 mixed precision (a T4), run every T5 feed-forward output projection (wo) in fp32 so "
+            "it cannot overflow (T5's known fp16 problem); no effect with bf16 or fp32."
+        },
+    )
     activation_checkpointing: bool = field(
         default=False, metadata={"help": "Recompute activations in backward to save memory."}
     )

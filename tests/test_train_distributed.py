@@ -5,6 +5,7 @@ its MPI requirement for several CPU processes): Accelerate then sets up MULTI_CP
 """
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,9 +18,15 @@ from tests.training_fixtures import TINY_MODEL_FLAGS, save_tiny_tokenizer, tiny_
 REPO = Path(__file__).resolve().parents[1]
 
 
-def launch(script: str, flags: list[str], port: int) -> str:
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def launch(script: str, flags: list[str]) -> str:
     env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(port),
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
            script, *flags]  # fmt: skip
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
     out = proc.stdout + proc.stderr
@@ -48,14 +55,14 @@ def test_two_process_sft_then_rl(tmp_path):
     common = [*TINY_MODEL_FLAGS, "--train_file", str(train), "--max_steps", "2", "--per_device_train_batch_size", "2"]
 
     out = launch("train_sft.py", [*common, "--tokenizer_name_or_path", str(tok),
-                                  "--output_dir", str(tmp_path / "sft")], port=29517)  # fmt: skip
+                                  "--output_dir", str(tmp_path / "sft")])  # fmt: skip
     assert "[RANK 0] finished" in out and "[RANK 1] finished" in out
     sft_final = tmp_path / "sft" / "final"
     assert load_and_generate(sft_final).shape[0] == 1
 
     out = launch("train_rl.py", [*common, "--init_from", str(sft_final), "--num_samples", "2",
                                  "--max_new_tokens", "6", "--reward_fn", "tests.training_fixtures:toy_reward",
-                                 "--output_dir", str(tmp_path / "rl")], port=29518)  # fmt: skip
+                                 "--output_dir", str(tmp_path / "rl")])  # fmt: skip
     assert "[RANK 0] finished" in out and "[RANK 1] finished" in out
     assert load_and_generate(tmp_path / "rl" / "final").shape[0] == 1
     # the RL update changed the weights (gradients were all-reduced and applied)
@@ -72,3 +79,36 @@ def test_module_docstring_has_copy_paste_commands(script):
     for config in ("configs/accelerate/multi_gpu.yaml", "configs/accelerate/t4_fp16.yaml",
                    "configs/accelerate/a100_bf16.yaml"):  # fmt: skip
         assert (REPO / config).exists(), config
+
+
+@pytest.mark.parametrize(
+    "name, distributed, precision",
+    [
+        ("single_gpu", "NO", "no"),
+        ("multi_gpu", "MULTI_GPU", "bf16"),  # DDP
+        ("t4_fp16", "NO", "fp16"),  # Turing has no bf16
+        ("a100_bf16", "NO", "bf16"),
+        ("deepspeed_zero2", "DEEPSPEED", "bf16"),  # ZeRO-2 for the large CodeT5+ variants
+        ("deepspeed_zero2_t4_fp16", "DEEPSPEED", "fp16"),
+    ],
+)
+def test_accelerate_configs_parse(name, distributed, precision):
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    config = load_config_from_file(str(REPO / "configs" / "accelerate" / f"{name}.yaml"))
+    assert config.distributed_type.value == distributed and config.mixed_precision == precision
+    if distributed == "DEEPSPEED":
+        assert config.deepspeed_config["zero_stage"] == 2
+
+
+@pytest.mark.parametrize("name", ["sft_tiny", "sft_small", "sft_base", "rl_tiny", "rl_small", "rl_base"])
+def test_training_presets_parse(name):
+    from dual_codet5.training_args import DataArguments, ModelArguments, RLArguments, SFTArguments, parse_config
+
+    run_args = RLArguments if name.startswith("rl") else SFTArguments
+    config = str(REPO / "configs" / f"{name}.yaml")
+    model_args, data_args, args = parse_config((ModelArguments, DataArguments, run_args), [config])
+    if name.endswith("base"):  # the seed's recipe
+        assert args.num_train_epochs == (2 if name.startswith("rl") else 3)
+        assert args.learning_rate == (1e-5 if name.startswith("rl") else 5e-5)
+        assert args.max_grad_norm == 1.0 and args.weight_decay == 0.01

@@ -101,3 +101,22 @@ def test_encoder_inputs_repeat_each_prompt_k_times():
     out = train_rl.encoder_inputs(batch, repeat=3)
     assert out.keys() == {"input_ids", "attention_mask"}
     assert out["input_ids"].tolist() == [[1, 2]] * 3 + [[3, 4]] * 3  # samples of one prompt are contiguous
+
+
+def test_rl_resume_continues_at_the_saved_step(data, tmp_path):
+    common = ("--max_steps", "4", "--checkpointing_steps", "2", "--save_total_states", "0", "--learning_rate", "5e-3",
+              "--reward_fn", "tests.training_fixtures:toy_reward", "--per_device_train_batch_size", "2")  # fmt: skip
+    train_rl.main(rl_flags(data, tmp_path / "a", *common))
+    train_rl.main(rl_flags(data, tmp_path / "b", *common, "--resume_from_checkpoint",
+                           str(tmp_path / "a" / "state" / "step_2")))  # fmt: skip
+    steps_b = [r["step"] for r in read_metrics(tmp_path / "b" / "metrics.jsonl") if "rl/reward" in r]
+    assert steps_b == [3, 4]
+    # model, optimizer and RNG state restored: the same samples, rewards and updates as the uninterrupted run
+    rewards_a = [r["rl/reward"] for r in read_metrics(tmp_path / "a" / "metrics.jsonl") if "rl/reward" in r][2:]
+    rewards_b = [r["rl/reward"] for r in read_metrics(tmp_path / "b" / "metrics.jsonl") if "rl/reward" in r]
+    assert rewards_a == pytest.approx(rewards_b)
+    from safetensors.torch import load_file
+
+    wa, wb = load_file(tmp_path / "a/final/model.safetensors"), load_file(tmp_path / "b/final/model.safetensors")
+    for key in wa:
+        torch.testing.assert_close(wa[key], wb[key], rtol=1e-5, atol=1e-6, msg=key)

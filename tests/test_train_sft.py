@@ -53,7 +53,7 @@ def test_sft_loss_falls_and_checkpoints_load(data, tmp_path):
     # 18 optimizer steps on 24 examples: the loss must fall clearly, on train and on held-out examples
     assert len(train_loss) == 18 and len(eval_loss) == 3
     assert train_loss[-1] < 0.35 * train_loss[0]
-    assert eval_loss[-1] < 0.6 * eval_loss[0]
+    assert eval_loss[-1] < 0.7 * eval_loss[0]
 
     # per-epoch folders + final, each loadable with the tokenizer, generation config and resolved arguments
     for name in ("stage1_epoch1", "stage1_epoch2", "stage1_epoch3", "final"):
@@ -215,3 +215,56 @@ def test_torch_compile_flag_trains(data, tmp_path):
     final = train_sft.main(sft_flags(data, tmp_path, "--max_steps", "3", "--torch_compile", "true"))
     weights = load_file(final / "model.safetensors")
     assert not any(k.startswith("_orig_mod") for k in weights)
+
+
+def test_fp16_feed_forward_kept_in_fp32_prevents_overflow():
+    # T5's fp16 problem, provoked: wo outputs ~1e5 > 65,504 overflow under fp16 autocast -> NaN loss
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    from dual_codet5.precision import keep_feed_forward_fp32
+
+    torch.manual_seed(0)
+    model = T5ForConditionalGeneration(
+        T5Config(vocab_size=50, d_model=16, d_kv=4, d_ff=32, num_layers=1, num_heads=2, dropout_rate=0.0,
+                 decoder_start_token_id=0)
+    )  # fmt: skip
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if name.endswith("wo.weight"):
+                param.mul_(1e5)
+    ids = torch.randint(3, 50, (2, 7), generator=torch.Generator().manual_seed(0))
+    with torch.autocast("cpu", dtype=torch.float16):
+        assert torch.isnan(model(input_ids=ids, labels=ids).loss)
+    assert keep_feed_forward_fp32(model) == 2  # encoder and decoder feed-forward blocks
+    with torch.autocast("cpu", dtype=torch.float16):
+        loss = model(input_ids=ids, labels=ids).loss
+    assert torch.isfinite(loss)
+    loss.backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+    assert set(model.state_dict()) == set(T5ForConditionalGeneration(model.config).state_dict())  # same keys
+
+
+def test_fp16_fix_reaches_every_stack_of_the_dual_model():
+    from dual_codet5.precision import keep_feed_forward_fp32
+    from modeling_dual_codet5 import DualCodeT5ForConditionalGeneration
+    from modeling_dual_codet5.presets import preset_config
+
+    model = DualCodeT5ForConditionalGeneration(preset_config("tiny"))
+    cfg = model.config
+    assert keep_feed_forward_fp32(model) == cfg.num_layers + cfg.pattern_num_layers + cfg.num_decoder_layers
+
+
+def test_pipeline_chains_the_stages(tmp_path, capsys):
+    # the one-command pipeline: same tokenizer for both SFT runs, RL from the SFT dual model, baseline evaluated first
+    import run_pipeline
+
+    run_pipeline.main(["--preset", "cpu-demo", "--output_dir", str(tmp_path), "--dry_run"])
+    commands = [line for line in capsys.readouterr().out.splitlines() if line.startswith("$ ")]
+    assert len(commands) == 4
+    sft_base, sft_dual, rl, evaluate = commands
+    assert all(c.startswith("$ OMP_NUM_THREADS=1 ") for c in commands[:3])
+    assert "--model_type baseline" in sft_base and "--model_type dual" in sft_dual
+    assert f"--tokenizer_name_or_path {tmp_path}/tokenizer" in sft_base and f"{tmp_path}/tokenizer" in sft_dual
+    assert f"train_rl.py configs/rl_tiny.yaml --init_from {tmp_path}/sft_dual/final" in rl
+    assert f"--models baseline={tmp_path}/sft_baseline/final sft_dual={tmp_path}/sft_dual/final " in evaluate
+    assert f"rl_dual={tmp_path}/rl_dual/final" in evaluate
