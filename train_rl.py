@@ -63,6 +63,7 @@ from dual_codet5.train_utils import (
     MetricsLog,
     build_model,
     build_optimizer,
+    build_scheduler,
     build_tokenizer,
     detected_model_type,
     load_examples,
@@ -219,22 +220,12 @@ def main(argv: list[str] | None = None, reward_fn=None) -> Path:
         DataLoader(eval_ds, batch_size=args.per_device_eval_batch_size, collate_fn=collator) if eval_ds else None
     )
 
-    # ---- optimizer
-    from transformers import get_scheduler
-
     if args.torch_compile:
         model = torch.compile(model, dynamic=True)
+    # ---- optimizer
     optimizer = build_optimizer(model, args)
-    batches_per_epoch = math.ceil(len(train_ds) / (args.per_device_train_batch_size * accelerator.num_processes))
-    steps_per_epoch = math.ceil(batches_per_epoch / args.gradient_accumulation_steps)
-    max_train_steps = args.max_steps if args.max_steps > 0 else args.num_train_epochs * steps_per_epoch
-    num_epochs = math.ceil(max_train_steps / steps_per_epoch)
-    scheduler = get_scheduler(
-        args.lr_scheduler_type,
-        optimizer=optimizer,
-        num_warmup_steps=args.warmup_steps * accelerator.num_processes,
-        num_training_steps=max_train_steps * accelerator.num_processes,
-    )
+    scheduler, schedule = build_scheduler(optimizer, args, len(train_ds), accelerator.num_processes)
+    steps_per_epoch, max_train_steps, num_epochs = schedule
 
     # ---- prepare
     model, optimizer, train_loader, scheduler = accelerator.prepare(model, optimizer, train_loader, scheduler)
@@ -292,10 +283,10 @@ def main(argv: list[str] | None = None, reward_fn=None) -> Path:
                 # 3. log-probs of the sampled tokens under the policy (with grad) and the frozen SFT model
                 inputs = encoder_inputs(batch, repeat=k)  # (P * k, L)
                 logits = model(**inputs, decoder_input_ids=sequences[:, :-1]).logits  # (P * k, T, V)
-                logprobs = gather_token_logprobs(logits, tokens)  # (P * k, T)
+                logprobs = gather_token_logprobs(logits, tokens, args.temperature)  # (P * k, T)
                 with torch.no_grad(), accelerator.autocast():
                     ref_logits = ref_model(**inputs, decoder_input_ids=sequences[:, :-1]).logits
-                    ref_logprobs = gather_token_logprobs(ref_logits, tokens)  # (P * k, T)
+                    ref_logprobs = gather_token_logprobs(ref_logits, tokens, args.temperature)  # (P * k, T)
                     del ref_logits
 
                 # 4. KL folded into the reward, RLOO baseline over the k samples, gamma discount: (P * k, T)

@@ -33,7 +33,6 @@ generation config and ``training_args.yaml``), ``state/step_{S}/`` (``save_state
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 
@@ -50,6 +49,7 @@ from dual_codet5.train_utils import (
     MetricsLog,
     build_model,
     build_optimizer,
+    build_scheduler,
     build_tokenizer,
     load_examples,
     load_training_state,
@@ -163,20 +163,9 @@ def main(argv: list[str] | None = None) -> Path:
         model = torch.compile(model, dynamic=True)
 
     # ---- optimizer
-    from transformers import get_scheduler
-
     optimizer = build_optimizer(model, args)
-    batches_per_epoch = math.ceil(len(train_ds) / (args.per_device_train_batch_size * accelerator.num_processes))
-    steps_per_epoch = math.ceil(batches_per_epoch / args.gradient_accumulation_steps)
-    max_train_steps = args.max_steps if args.max_steps > 0 else args.num_train_epochs * steps_per_epoch
-    num_epochs = math.ceil(max_train_steps / steps_per_epoch)
-    # the prepared scheduler steps once per process per optimizer step, hence the num_processes factor
-    scheduler = get_scheduler(
-        args.lr_scheduler_type,
-        optimizer=optimizer,
-        num_warmup_steps=args.warmup_steps * accelerator.num_processes,
-        num_training_steps=max_train_steps * accelerator.num_processes,
-    )
+    scheduler, schedule = build_scheduler(optimizer, args, len(train_ds), accelerator.num_processes)
+    steps_per_epoch, max_train_steps, num_epochs = schedule
 
     # ---- prepare
     model, optimizer, train_loader, scheduler = accelerator.prepare(model, optimizer, train_loader, scheduler)

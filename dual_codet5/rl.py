@@ -171,17 +171,21 @@ def token_advantages(
     return (returns - baseline * discount_weights(mask_f, gamma)) * mask_f
 
 
-def gather_token_logprobs(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-    """Log-probability of each chosen token.
+def gather_token_logprobs(logits: torch.Tensor, tokens: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """Log-probability of each chosen token under ``softmax(logits / temperature)``.
+
+    The samples come from the temperature-scaled distribution, so the policy that REINFORCE differentiates (and the
+    one the KL compares with the SFT model) must be that distribution too; at temperature 1 it is the model's own.
 
     Args:
         logits (`torch.Tensor` of shape `(batch_size, seq_len, vocab_size)`).
         tokens (`torch.LongTensor` of shape `(batch_size, seq_len)`).
+        temperature (`float`): the sampling temperature (> 0).
 
     Returns:
         `torch.Tensor` of shape `(batch_size, seq_len)` (float32).
     """
-    logprobs = torch.log_softmax(logits.float(), dim=-1)
+    logprobs = torch.log_softmax(logits.float() / temperature, dim=-1)
     # (batch_size, seq_len, 1) -> (batch_size, seq_len)
     return logprobs.gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
 

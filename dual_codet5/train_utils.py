@@ -15,12 +15,13 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import math
 import os
 import re
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 import yaml
@@ -172,6 +173,40 @@ def build_optimizer(model: torch.nn.Module, args: Any) -> torch.optim.Optimizer:
     return torch.optim.AdamW(
         groups, lr=args.learning_rate, betas=(args.adam_beta1, args.adam_beta2), eps=args.adam_epsilon
     )
+
+
+class TrainingSchedule(NamedTuple):
+    """How many optimizer steps a run takes.
+
+    Args:
+        steps_per_epoch: Optimizer steps in one pass over the training data (all processes together).
+        max_train_steps: Optimizer steps of the whole run (`--max_steps`, else epochs x steps_per_epoch).
+        num_epochs: Passes over the data needed for `max_train_steps`.
+    """
+
+    steps_per_epoch: int
+    max_train_steps: int
+    num_epochs: int
+
+
+def build_scheduler(
+    optimizer: torch.optim.Optimizer, args: Any, num_examples: int, num_processes: int
+) -> tuple[Any, TrainingSchedule]:
+    """The learning-rate scheduler (`--lr_scheduler_type`, warm-up) and the step counts of a run."""
+    from transformers import get_scheduler
+
+    batches_per_epoch = math.ceil(num_examples / (args.per_device_train_batch_size * num_processes))
+    steps_per_epoch = math.ceil(batches_per_epoch / args.gradient_accumulation_steps)
+    max_train_steps = args.max_steps if args.max_steps > 0 else args.num_train_epochs * steps_per_epoch
+    schedule = TrainingSchedule(steps_per_epoch, max_train_steps, math.ceil(max_train_steps / steps_per_epoch))
+    # the prepared scheduler steps once per process per optimizer step, hence the num_processes factor
+    scheduler = get_scheduler(
+        args.lr_scheduler_type,
+        optimizer=optimizer,
+        num_warmup_steps=args.warmup_steps * num_processes,
+        num_training_steps=max_train_steps * num_processes,
+    )
+    return scheduler, schedule
 
 
 # ---------------------------------------------------------------------------------------------------- checkpoints

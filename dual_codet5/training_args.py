@@ -218,7 +218,10 @@ class RLArguments(RunArguments):
         metadata={"help": "Discount of the terminal reward over tokens (the seed's 0.99); 1.0 = sequence REINFORCE."},
     )
     kl_beta: float = field(default=0.05, metadata={"help": "beta: per-token KL-to-SFT penalty in the reward."})
-    temperature: float = field(default=1.0, metadata={"help": "Sampling temperature."})
+    temperature: float = field(
+        default=1.0,
+        metadata={"help": "Sampling temperature (> 0); the policy gradient and the KL use the same tempered policy."},
+    )
     top_k: int = field(default=0, metadata={"help": "Top-k sampling (0 = off)."})
     top_p: float = field(default=1.0, metadata={"help": "Nucleus sampling (1.0 = off)."})
     max_new_tokens: int = field(default=512, metadata={"help": "Max sampled completion length."})
@@ -246,6 +249,8 @@ class RLArguments(RunArguments):
             raise ValueError(f"--gamma must be in (0, 1], got {self.gamma}")
         if self.kl_beta < 0:
             raise ValueError("--kl_beta must be >= 0")
+        if not self.temperature > 0:
+            raise ValueError(f"--temperature must be > 0, got {self.temperature}")
         if len(self.reward_weights) != 4:
             raise ValueError("--reward_weights takes 4 numbers: codebleu bp security complexity")
 

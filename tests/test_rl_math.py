@@ -111,3 +111,14 @@ def test_gather_token_logprobs_and_loss_gradient():
 def test_zero_spread_fraction():
     scores = torch.tensor([0.5, 0.5, 0.1, 0.9, 0.0, 0.0])
     assert zero_spread_fraction(scores, k=2) == pytest.approx(2 / 3)
+
+
+def test_token_logprobs_follow_the_sampling_temperature():
+    # samples drawn at temperature T come from softmax(logits / T): the log-probs REINFORCE differentiates (and the
+    # KL to the SFT model) must be taken under that distribution, not the T = 1 one
+    logits = torch.tensor([[[2.0, 0.0, -1.0], [0.5, 0.5, 3.0]]])  # (1, 2, 3)
+    tokens = torch.tensor([[0, 2]])
+    at_half = gather_token_logprobs(logits, tokens, temperature=0.5)
+    expected = torch.log_softmax(logits / 0.5, dim=-1)[0, [0, 1], [0, 2]].unsqueeze(0)
+    torch.testing.assert_close(at_half, expected)
+    assert not torch.allclose(at_half, gather_token_logprobs(logits, tokens))  # T = 1 differs
