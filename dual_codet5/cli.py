@@ -46,7 +46,10 @@ class GenerateArguments:
         default=None,
         metadata={"help": "A file with the pattern to condition on (default: retrieved from the bundled bank)."},
     )
-    num_beams: int = field(default=4, metadata={"help": "Beam width (raised to --n for beam search)."})
+    num_beams: int | None = field(
+        default=None,
+        metadata={"help": "Beam width (raised to --n for beam search); default 4, or 1 with --do_sample."},
+    )
     do_sample: bool = field(default=False, metadata={"help": "Sample instead of beam search."})
     temperature: float | None = field(default=None, metadata={"help": "Sampling temperature (with --do_sample)."})
     top_k: int | None = field(default=None, metadata={"help": "Top-k sampling (with --do_sample)."})
@@ -66,8 +69,12 @@ class GenerateArguments:
     def __post_init__(self) -> None:
         if self.n < 1:
             raise ValueError(f"--n must be >= 1, got {self.n}")
-        if self.num_beams < 1:
+        if self.num_beams is not None and self.num_beams < 1:
             raise ValueError(f"--num_beams must be >= 1, got {self.num_beams}")
+        if self.do_sample and self.num_beams is not None and 1 < self.num_beams < self.n:
+            raise ValueError(
+                f"--n {self.n} with --do_sample needs --num_beams 1 (independent samples, the default) or >= {self.n}"
+            )
         if self.batch_size < 1:
             raise ValueError(f"--batch_size must be >= 1, got {self.batch_size}")
         if self.temperature is not None and self.temperature <= 0:

@@ -146,7 +146,7 @@ class GenerationResult:
 
 def _generation_kwargs(
     n: int,
-    num_beams: int,
+    num_beams: int | None,
     do_sample: bool,
     temperature: float | None,
     top_k: int | None,
@@ -154,6 +154,13 @@ def _generation_kwargs(
 ) -> dict[str, Any]:
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
+    if num_beams is None:  # beam search by default; plain sampling when sampling is asked for
+        num_beams = 1 if do_sample else 4
+    if do_sample and 1 < num_beams < n:
+        raise ValueError(
+            f"best-of-{n} with sampling needs num_beams=1 (n independent samples) or num_beams >= {n} "
+            f"(beam sampling), got num_beams={num_beams}"
+        )
     if not do_sample and num_beams < n:
         logger.info("best-of-%d with beam search: using num_beams=%d (the %d best beams)", n, n, n)
         num_beams = n
@@ -211,7 +218,7 @@ def generate_manifests(
     n: int = 1,
     repair: bool = False,
     patterns: Sequence[str | None] | None = None,
-    num_beams: int = 4,
+    num_beams: int | None = None,
     do_sample: bool = False,
     temperature: float | None = None,
     top_k: int | None = None,
@@ -229,7 +236,8 @@ def generate_manifests(
         n: candidates per intent (best-of-n; 1 = plain decoding).
         repair: run `k8s_scoring.repair` on every candidate before reranking.
         patterns: one pattern per intent; `None` entries (or `patterns=None`) are retrieved from the bundled bank.
-        num_beams: beam width (raised to `n` for beam search, which returns the `n` best beams).
+        num_beams: beam width (raised to `n` for beam search, which returns the `n` best beams); `None`: 4 for beam
+            search, 1 with `do_sample`.
         do_sample: sample the `n` candidates instead of beam search.
         temperature, top_k, top_p: sampling settings (only with `do_sample`).
         max_new_tokens: generation length limit.
@@ -269,7 +277,7 @@ def generate_manifest(
     n: int = 1,
     repair: bool = False,
     pattern: str | None = None,
-    num_beams: int = 4,
+    num_beams: int | None = None,
     do_sample: bool = False,
     temperature: float | None = None,
     top_k: int | None = None,

@@ -262,6 +262,19 @@ def test_cli_output_with_decoded_manifests(tiny_model_dir, pattern_file, monkeyp
     assert isinstance(obj, dict) and obj["best_index"] == 1 and obj["candidates"][0]["quality"] == 0
 
 
+def test_cli_best_of_n_sampling_uses_independent_samples(tiny_model_dir, pattern_file, monkeypatch, capsys):
+    # --do_sample without --num_beams means plain sampling (num_beams 1), so --n 3 draws 3 independent samples
+    # instead of failing on the beam-search default (num_beams 4)
+    decoder = _FixedDecoder([INVALID, BARE, INVALID])
+    monkeypatch.setattr(inference, "generate_yaml", decoder)
+    argv = ["generate", "x", "--model", str(tiny_model_dir), "--pattern", str(pattern_file), "--n", "3",
+            "--do_sample", "--temperature", "0.7", "--device", "cpu"]  # fmt: skip
+    status, out, err = _run_cli(argv, monkeypatch, capsys)
+    assert status == 0 and out == BARE
+    (call,) = decoder.calls
+    assert call["num_beams"] == 1 and call["do_sample"] is True and call["num_return_sequences"] == 3
+
+
 def test_cli_invalid_output_exit_status(tiny_model_dir, pattern_file, monkeypatch, capsys):
     monkeypatch.setattr(inference, "generate_yaml", _FixedDecoder([INVALID]))
     argv = ["generate", "x", "--model", str(tiny_model_dir), "--pattern", str(pattern_file), "--device", "cpu"]
@@ -276,6 +289,7 @@ def test_cli_invalid_output_exit_status(tiny_model_dir, pattern_file, monkeypatc
         ["generate", "x", "--n", "0", "--model", "m"],  # n must be >= 1
         ["generate", "x", "--file", "intents.txt", "--model", "m"],  # both an intent and a file
         ["generate", "x", "--model", "/nonexistent/model"],  # cannot load
+        ["generate", "x", "--n", "4", "--do_sample", "--num_beams", "2", "--model", "m"],  # 2 beams cannot give 4
         ["frobnicate"],  # unknown command
         [],  # no command
     ],
