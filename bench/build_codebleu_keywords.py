@@ -10,7 +10,7 @@ Only single-token words (``[A-Za-z][A-Za-z0-9]*``) are kept: the n-gram parts us
 splits on `.`, `/`, `_` and `:`, so a multi-token key could never match one token.
 
 Run from the repository root:
-    python bench/build_codebleu_keywords.py --corpus ../shared/data/k8s_manifests/manifests.jsonl
+    python bench/build_codebleu_keywords.py --corpus k8s_data/corpus/manifests.jsonl
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def corpus_counts(corpus: Path) -> tuple[Counter, Counter, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=Path("../shared/data/k8s_manifests/manifests.jsonl"))
+    parser.add_argument("--corpus", type=Path, default=Path("k8s_data/corpus/manifests.jsonl"))
     parser.add_argument("--k8s-version", default="1.33.0")
     parser.add_argument("--min-key-share", type=float, default=0.005, help="minimum document share of a field name")
     parser.add_argument("--min-kind-docs", type=int, default=10, help="minimum documents of a custom-resource kind")

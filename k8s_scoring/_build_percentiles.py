@@ -21,7 +21,7 @@ from pathlib import Path
 
 from k8s_scoring.documents import parse
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "k8s_manifests" / "manifests.jsonl"
+DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / "k8s_data" / "corpus" / "manifests.jsonl"
 OUTPUT = Path(__file__).resolve().parent / "data" / "complexity_percentiles.json"
 
 
@@ -51,7 +51,7 @@ def build(corpus: Path, q: float, min_count: int) -> dict:
 
     return {
         "description": f"p{q:g} of content lines and nesting depth per object, by kind (k8s_scoring.complexity)",
-        "corpus": "shared/data/k8s_manifests/manifests.jsonl",
+        "corpus": "k8s_data/corpus/manifests.jsonl",
         "percentile": q,
         "min_count": min_count,
         "all": row(every),

@@ -13,7 +13,7 @@ from k8s_scoring import RewardWeights, analyze, complexity, quality, reward_fn, 
 from k8s_scoring.documents import parse
 from k8s_scoring.schema import schema_registry
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "k8s_manifests" / "manifests.jsonl"
+CORPUS = Path(__file__).resolve().parents[1] / "k8s_data" / "corpus" / "manifests.jsonl"  # the bundled corpus
 
 # Hand-checked: a bare Deployment. BP: only bp.selector_matches_labels passes of 10 applicable (anti-affinity is n/a
 # with 1 replica) -> 10 %. Security: fails run_as_non_root (2), no_privilege_escalation (2), read_only_root_fs (1),
@@ -133,7 +133,7 @@ def _corpus_docs(limit: int) -> list[dict]:
     return docs
 
 
-@pytest.mark.skipif(not CORPUS.exists(), reason="shared corpus not present")
+@pytest.mark.skipif(not CORPUS.exists(), reason="bundled corpus not present")
 def test_compiled_validator_agrees_with_jsonschema_on_corpus_and_mutations() -> None:
     registry = schema_registry()
     docs = _corpus_docs(400)
