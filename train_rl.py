@@ -30,8 +30,9 @@ Copy-paste commands (repository root; offline: ``export HF_HUB_OFFLINE=1``)::
 Outputs under ``--output_dir``: ``stage2_epoch{N}/`` and ``final/``, ``state/step_{S}/``, ``logs/`` (TensorBoard),
 ``metrics.jsonl`` (every logged number) and ``samples.jsonl`` (the table of sample completions).
 
-Dropout is switched off for the whole stage (``model.eval()`` while still computing gradients) so that the
-log-probabilities of the update are those of the distribution the samples were drawn from.
+Dropout is switched off for the whole stage (every rate set to 0; the model stays in training mode so that
+``--activation_checkpointing`` still applies) so that the log-probabilities of the update are those of the
+distribution the samples were drawn from.
 """
 
 from __future__ import annotations
@@ -100,6 +101,22 @@ def completion_mask(tokens: torch.Tensor, eos_token_id: int) -> torch.Tensor:
     return (~after_eos).long()
 
 
+def disable_dropout(model: torch.nn.Module) -> torch.nn.Module:
+    """Zero every dropout rate in place and put ``model`` in training mode.
+
+    Stage 2 needs no dropout (the update's log-probs must be those of the distribution the samples came from), but
+    not ``model.eval()``: transformers only checkpoints activations in training mode, so ``--activation_checkpointing``
+    would silently do nothing. Covers ``nn.Dropout`` modules and float ``dropout`` attributes (T5 attention,
+    ``nn.MultiheadAttention``).
+    """
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+        elif isinstance(getattr(module, "dropout", None), float):
+            module.dropout = 0.0
+    return model.train()
+
+
 @torch.no_grad()
 def sample_completions(
     model: torch.nn.Module, batch: dict[str, torch.Tensor], args: RLArguments, accelerator: Accelerator
@@ -144,9 +161,10 @@ def greedy_eval(
             )  # fmt: skip
         texts = tokenizer.batch_decode(out[:, 1:], skip_special_tokens=True)
         refs = [references[i] for i in batch["example_index"].tolist()]
-        rewards = reward_fn(texts, refs)
-        total += torch.tensor([sum(rewards), len(rewards)], device=accelerator.device, dtype=torch.float32)
-    total = accelerator.reduce(total, reduction="sum")
+        rewards = torch.tensor(reward_fn(texts, refs), device=accelerator.device, dtype=torch.float32)
+        # all processes' rewards, without the examples repeated to give every process equal batches
+        rewards = accelerator.gather_for_metrics(rewards)
+        total += torch.stack([rewards.sum(), torch.tensor(float(rewards.numel()), device=accelerator.device)])
     return float(total[0] / total[1].clamp(min=1))
 
 
@@ -251,16 +269,20 @@ def main(argv: list[str] | None = None, reward_fn=None) -> Path:
 
     k = args.num_samples
     eos_id = tokenizer.eos_token_id
-    micro_step = completed_steps * args.gradient_accumulation_steps  # batches consumed so far (sampling seeds)
+    # batches consumed so far (sampling seeds): an epoch's last optimizer step may take fewer than
+    # gradient_accumulation_steps batches, so count whole epochs in batches
+    micro_step = start_epoch * len(train_loader) + skip_batches
     progress = tqdm(
         total=max_train_steps, initial=completed_steps, disable=not accelerator.is_local_main_process, desc="rl"
     )
     # sums since the last log, reduced over processes when logging
     stat_names = ("reward", "loss", "kl", "entropy", "length", "truncated", "zero_spread", "reward_sq", "sequences")
     running = torch.zeros(len(stat_names), device=accelerator.device)
-    model.eval()  # no dropout: the update's log-probs are those of the sampling distribution
+    disable_dropout(model)  # the update's log-probs are those of the sampling distribution
     t_log = time.perf_counter()
     for epoch in range(start_epoch, num_epochs):
+        if completed_steps >= max_train_steps:  # resumed from the last state of a finished run
+            break
         train_loader.set_epoch(epoch)
         loader = train_loader
         if epoch == start_epoch and skip_batches:

@@ -94,10 +94,14 @@ def evaluate_loss(model: torch.nn.Module, loader: DataLoader, accelerator: Accel
     model.eval()
     total = torch.zeros(2, device=accelerator.device)  # (sum of token losses, tokens)
     for batch in loader:
-        loss = model(**model_inputs(batch)).loss
-        tokens = (batch["labels"] != -100).sum()
-        total += torch.stack([loss.float() * tokens, tokens.float()])
-    total = accelerator.reduce(total, reduction="sum")
+        logits = model(**model_inputs(batch)).logits  # (batch_size, target_len, vocab_size)
+        labels = batch["labels"]
+        token_losses = torch.nn.functional.cross_entropy(
+            logits.float().transpose(1, 2), labels, ignore_index=-100, reduction="none"
+        )  # (batch_size, target_len), 0 on padding
+        # per-example (loss sum, tokens), gathered without the examples repeated to even out the processes' batches
+        per_example = torch.stack([token_losses.sum(dim=1), (labels != -100).sum(dim=1).float()], dim=1)
+        total += accelerator.gather_for_metrics(per_example).sum(dim=0)
     model.train()
     return float(total[0] / total[1].clamp(min=1))
 
@@ -195,6 +199,8 @@ def main(argv: list[str] | None = None) -> Path:
     tokens_since_log, t_log = 0, time.perf_counter()
     model.train()
     for epoch in range(start_epoch, num_epochs):
+        if completed_steps >= max_train_steps:  # resumed from the last state of a finished run
+            break
         train_loader.set_epoch(epoch)
         loader = train_loader
         if epoch == start_epoch and skip_batches:

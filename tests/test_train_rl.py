@@ -120,3 +120,75 @@ def test_rl_resume_continues_at_the_saved_step(data, tmp_path):
     wa, wb = load_file(tmp_path / "a/final/model.safetensors"), load_file(tmp_path / "b/final/model.safetensors")
     for key in wa:
         torch.testing.assert_close(wa[key], wb[key], rtol=1e-5, atol=1e-6, msg=key)
+
+
+def test_disable_dropout_keeps_activation_checkpointing_active():
+    # regression: stage 2 used model.eval(), and transformers only checkpoints activations in training mode, so
+    # --activation_checkpointing silently did nothing; the policy must be dropout-free *and* in training mode
+    from modeling_dual_codet5 import DualCodeT5ForConditionalGeneration
+    from modeling_dual_codet5.presets import preset_config
+
+    torch.manual_seed(0)
+    config = preset_config("tiny", vocab_size=40, pad_token_id=0, eos_token_id=2, decoder_start_token_id=0,
+                           dropout_rate=0.5, fusion_dropout=0.5)  # fmt: skip
+    model = DualCodeT5ForConditionalGeneration(config)
+    model.gradient_checkpointing_enable()
+    calls = []
+    for module in model.modules():
+        if hasattr(module, "_gradient_checkpointing_func"):
+            inner = module._gradient_checkpointing_func
+            module._gradient_checkpointing_func = lambda *a, f=inner, **kw: calls.append(1) or f(*a, **kw)
+    ids = torch.randint(3, 40, (2, 6))
+    inputs = {"input_ids": ids, "pattern_input_ids": ids.flip(1), "decoder_input_ids": ids}
+    with torch.no_grad():
+        reference = model.eval()(**inputs).logits
+    assert train_rl.disable_dropout(model) is model and model.training
+    first, second = model(**inputs).logits, model(**inputs).logits
+    torch.testing.assert_close(first, reference)  # no dropout left: training mode computes the eval function
+    torch.testing.assert_close(second, reference)
+    first.sum().backward()
+    assert calls, "activation checkpointing did not run"
+
+
+def test_rl_activation_checkpointing_runs_in_the_training_loop(data, tmp_path, monkeypatch):
+    from modeling_dual_codet5 import DualCodeT5ForConditionalGeneration
+
+    calls = []
+    enable = DualCodeT5ForConditionalGeneration.gradient_checkpointing_enable
+
+    def counting_enable(self, *args, **kwargs):
+        enable(self, *args, **kwargs)
+        for module in self.modules():
+            if hasattr(module, "_gradient_checkpointing_func"):
+                inner = module._gradient_checkpointing_func
+                module._gradient_checkpointing_func = lambda *a, f=inner, **kw: calls.append(1) or f(*a, **kw)
+
+    monkeypatch.setattr(DualCodeT5ForConditionalGeneration, "gradient_checkpointing_enable", counting_enable)
+    flags = rl_flags(data, tmp_path, "--max_steps", "1", "--activation_checkpointing", "true",
+                     "--per_device_train_batch_size", "2", "--num_samples", "2")  # fmt: skip
+    train_rl.main(flags, reward_fn=toy_reward)
+    assert calls, "--activation_checkpointing had no effect in stage 2"
+
+
+def test_rl_resume_in_a_later_epoch_with_a_short_last_accumulation(data, tmp_path):
+    # regression: 16 examples / batch 6 = 3 batches per epoch with 2 accumulation steps, so an epoch is 2 optimizer
+    # steps over 3 batches; the sampling seed of a run resumed at step 3 (epoch 2) must count 3 + 2 batches, not 3 * 2
+    common = ("--max_steps", "4", "--checkpointing_steps", "3", "--save_total_states", "0", "--learning_rate", "5e-3",
+              "--reward_fn", "tests.training_fixtures:toy_reward", "--per_device_train_batch_size", "6",
+              "--gradient_accumulation_steps", "2", "--num_samples", "2", "--max_new_tokens", "6")  # fmt: skip
+    train_rl.main(rl_flags(data, tmp_path / "a", *common))
+    train_rl.main(rl_flags(data, tmp_path / "b", *common, "--resume_from_checkpoint",
+                           str(tmp_path / "a" / "state" / "step_3")))  # fmt: skip
+    rewards_a = {r["step"]: r["rl/reward"] for r in read_metrics(tmp_path / "a" / "metrics.jsonl") if "rl/reward" in r}
+    rewards_b = {r["step"]: r["rl/reward"] for r in read_metrics(tmp_path / "b" / "metrics.jsonl") if "rl/reward" in r}
+    assert sorted(rewards_b) == [4]
+    assert rewards_b[4] == pytest.approx(rewards_a[4])
+
+
+def test_rl_resuming_a_finished_run_trains_no_further(data, tmp_path):
+    # regression: resuming from the last state of a run that had reached --max_steps mid-epoch ran one more step
+    flags = rl_flags(data, tmp_path, "--max_steps", "1", "--checkpointing_steps", "1", "--num_samples", "2",
+                     "--per_device_train_batch_size", "2", "--reward_fn", "tests.training_fixtures:toy_reward")
+    train_rl.main(flags)
+    train_rl.main([*flags, "--resume_from_checkpoint", "latest"])
+    assert [r["step"] for r in read_metrics(tmp_path / "metrics.jsonl") if "rl/reward" in r] == [1]

@@ -268,3 +268,72 @@ def test_pipeline_chains_the_stages(tmp_path, capsys):
     assert f"train_rl.py configs/rl_tiny.yaml --init_from {tmp_path}/sft_dual/final" in rl
     assert f"--models baseline={tmp_path}/sft_baseline/final sft_dual={tmp_path}/sft_dual/final " in evaluate
     assert f"rl_dual={tmp_path}/rl_dual/final" in evaluate
+
+
+def test_resuming_a_finished_run_trains_no_further(data, tmp_path):
+    # regression: resuming from the last state of a run that had reached --max_steps mid-epoch ran one more step
+    flags = sft_flags(data, tmp_path, "--max_steps", "2", "--checkpointing_steps", "2")
+    train_sft.main(flags)
+    before = load_file(tmp_path / "final" / "model.safetensors")
+    train_sft.main([*flags, "--resume_from_checkpoint", "latest"])
+    assert [r["step"] for r in read_metrics(tmp_path / "metrics.jsonl") if "train/loss" in r] == [1, 2]
+    after = load_file(tmp_path / "final" / "model.safetensors")
+    for key in before:
+        torch.testing.assert_close(after[key], before[key], rtol=0, atol=0, msg=key)
+
+
+EVAL_WORKER = """
+import sys
+import torch
+from accelerate import Accelerator
+from torch.utils.data import DataLoader
+sys.path.insert(0, {repo!r})
+import train_rl, train_sft
+from dual_codet5.collate import Seq2SeqCollator, encode_example
+from modeling_dual_codet5 import DualCodeT5ForConditionalGeneration
+from modeling_dual_codet5.presets import preset_config
+from tests.training_fixtures import tiny_examples, tiny_tokenizer
+
+acc, tok, rows = Accelerator(cpu=True), tiny_tokenizer(), tiny_examples(5)
+feats = [
+    encode_example(r["intent"], r["k8s_pattern"], r["yaml"], tok, model_type="dual", max_source_length=16,
+                   max_pattern_length=16, max_target_length=40) | {{"example_index": i}}
+    for i, r in enumerate(rows)
+]
+torch.manual_seed(0)
+model = DualCodeT5ForConditionalGeneration(preset_config(
+    "tiny", vocab_size=len(tok), pad_token_id=0, eos_token_id=2, decoder_start_token_id=0, dropout_rate=0.0))
+# 5 examples in batches of 2 over 2 processes: Accelerate repeats one example to give both processes 2 batches
+loader = acc.prepare(DataLoader(feats, batch_size=2, collate_fn=Seq2SeqCollator(pad_token_id=0)))
+loss = train_sft.evaluate_loss(model, loader, acc)
+args = type("Args", (), {{"max_new_tokens": 2, "eval_max_new_tokens": None}})
+reward = train_rl.greedy_eval(model, loader, [r["yaml"] for r in rows],
+                              lambda texts, refs: [float(len(r)) for r in refs], tok, args, acc)
+if acc.is_main_process:
+    full = next(iter(DataLoader(feats, batch_size=5, collate_fn=Seq2SeqCollator(pad_token_id=0))))
+    with torch.no_grad():
+        expected = model.eval()(**train_sft.model_inputs(full)).loss.item()
+    print("RESULT", loss, expected, reward, sum(len(r["yaml"]) for r in rows) / 5)
+"""
+
+
+def test_two_process_eval_counts_every_example_once(tmp_path):
+    # regression: the eval loss (SFT) and the greedy eval reward (RL) summed over the batches that Accelerate pads
+    # with repeated examples so that every process gets as many batches, which weighted those examples twice
+    import os
+    import subprocess
+    import sys
+
+    from tests.test_train_distributed import REPO, free_port
+
+    worker = tmp_path / "eval_worker.py"
+    worker.write_text(EVAL_WORKER.format(repo=str(REPO)))
+    env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
+           str(worker)]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT"))
+    loss, expected_loss, reward, expected_reward = map(float, line.split()[1:])
+    assert loss == pytest.approx(expected_loss, rel=1e-5)
+    assert reward == pytest.approx(expected_reward, rel=1e-6)
