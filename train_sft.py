@@ -51,6 +51,7 @@ from dual_codet5.train_utils import (
     build_optimizer,
     build_scheduler,
     build_tokenizer,
+    finish_training,
     load_examples,
     load_training_state,
     resolve_resume_dir,
@@ -254,13 +255,10 @@ def main(argv: list[str] | None = None) -> Path:
     progress.close()
 
     # ---- save
-    final = save_checkpoint(accelerator, model, tokenizer, output_dir / "final", resolved, data_args.max_target_length)
-    if args.push_to_hub and accelerator.is_main_process:
-        from dual_codet5.hub import push_checkpoint
-
-        push_checkpoint(final, args.hub_model_id, private=args.hub_private, stage="sft", resolved_args=resolved)
-    accelerator.end_training()
-    logger.info("finished: %s", final, main_process_only=False)
+    final = finish_training(
+        accelerator, model, tokenizer, output_dir, resolved, args, data_args.max_target_length, stage="sft"
+    )
+    logger.info("finished: %s", final, main_process_only=False)  # every rank says it is done
     return final
 
 

@@ -245,6 +245,20 @@ def save_checkpoint(
     return folder
 
 
+def finish_training(
+    accelerator: Any, model: torch.nn.Module, tokenizer: Any, output_dir: Path, resolved: dict[str, Any],
+    args: Any, max_target_length: int, stage: str,
+) -> Path:  # fmt: skip
+    """Save ``final/``, push it when `--push_to_hub` asks, and close the trackers; returns the ``final/`` folder."""
+    final = save_checkpoint(accelerator, model, tokenizer, output_dir / "final", resolved, max_target_length)
+    if args.push_to_hub and accelerator.is_main_process:
+        from dual_codet5.hub import push_checkpoint
+
+        push_checkpoint(final, args.hub_model_id, private=args.hub_private, stage=stage, resolved_args=resolved)
+    accelerator.end_training()
+    return final
+
+
 def save_training_state(accelerator: Any, output_dir: str, step: int, epoch: int, keep: int) -> Path:
     """``accelerator.save_state`` into ``state/step_{step}`` plus the counters needed to resume at that step."""
     folder = Path(output_dir) / STATE_DIR / f"step_{step}"
