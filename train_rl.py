@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import copy
 import json
-import logging
 import math
 import time
 from pathlib import Path
@@ -62,6 +61,7 @@ from dual_codet5.rl import (
 )
 from dual_codet5.train_utils import (
     MetricsLog,
+    build_accelerator,
     build_model,
     build_optimizer,
     build_scheduler,
@@ -187,16 +187,8 @@ def main(argv: list[str] | None = None, reward_fn=None) -> Path:
     model_args, data_args, args = parse_config((ModelArguments, DataArguments, RLArguments), argv)
     output_dir = Path(args.output_dir)
 
-    # ---- Accelerator
-    accelerator = Accelerator(
-        gradient_accumulation_steps=args.gradient_accumulation_steps,
-        mixed_precision=args.mixed_precision,
-        log_with=None if args.report_to == "none" else args.report_to,
-        project_dir=str(output_dir),
-    )
-
-    # ---- logging
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    # ---- Accelerator + logging
+    accelerator = build_accelerator(args)
     logger.info(accelerator.state, main_process_only=False)
 
     # ---- seed (the same on every process for the weights; per-process sampling streams are set after the model)

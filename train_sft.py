@@ -47,6 +47,7 @@ from dual_codet5.collate import LengthGroupedSampler, Seq2SeqCollator, example_l
 from dual_codet5.precision import keep_feed_forward_fp32
 from dual_codet5.train_utils import (
     MetricsLog,
+    build_accelerator,
     build_model,
     build_optimizer,
     build_scheduler,
@@ -113,18 +114,8 @@ def main(argv: list[str] | None = None) -> Path:
     model_args, data_args, args = parse_config((ModelArguments, DataArguments, SFTArguments), argv)
     output_dir = Path(args.output_dir)
 
-    # ---- Accelerator
-    accelerator = Accelerator(
-        gradient_accumulation_steps=args.gradient_accumulation_steps,
-        mixed_precision=args.mixed_precision,
-        log_with=None if args.report_to == "none" else args.report_to,
-        project_dir=str(output_dir),
-    )
-
-    # ---- logging
-    import logging
-
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    # ---- Accelerator + logging
+    accelerator = build_accelerator(args)
     logger.info(accelerator.state, main_process_only=False)
 
     # ---- seed

@@ -38,6 +38,21 @@ DUAL_ONLY_FIELDS = ("pattern_num_layers", "fusion_num_heads", "fusion_dropout", 
 RewardFn = Callable[[list[str], list[str]], list[float]]
 
 
+def build_accelerator(args: Any) -> Any:
+    """The `Accelerator` of a training script (accumulation, precision, trackers under ``--output_dir``), with
+    logging configured; both scripts start this way."""
+    from accelerate import Accelerator
+
+    accelerator = Accelerator(
+        gradient_accumulation_steps=args.gradient_accumulation_steps,
+        mixed_precision=args.mixed_precision,
+        log_with=None if args.report_to == "none" else args.report_to,
+        project_dir=str(args.output_dir),
+    )
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    return accelerator
+
+
 # ----------------------------------------------------------------------------------------------------------- data
 def load_examples(data_args: DataArguments) -> Any:
     """The examples as a `datasets.DatasetDict` with ``train`` (and ``validation`` when available) splits.

@@ -10,22 +10,14 @@ from dual_codet5.train_utils import read_metrics
 from tests.training_fixtures import (
     TINY_MODEL_FLAGS,
     one_torch_thread,  # noqa: F401  (autouse fixture)
-    save_tiny_tokenizer,
-    tiny_examples,
     toy_reward,
-    write_jsonl,
+    write_tiny_data,
 )
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("rl_data")
-    rows = tiny_examples(20)
-    return {
-        "train": write_jsonl(root / "train.jsonl", rows[:16]),
-        "validation": write_jsonl(root / "validation.jsonl", rows[16:]),
-        "tokenizer": save_tiny_tokenizer(root / "tokenizer"),
-    }
+    return write_tiny_data(tmp_path_factory.mktemp("rl_data"), n=20, n_train=16)
 
 
 def rl_flags(data: dict[str, Path], output_dir: Path, *extra: str) -> list[str]:

@@ -14,22 +14,15 @@ from dual_codet5.training_args import DataArguments, ModelArguments, SFTArgument
 from tests.training_fixtures import (
     TINY_MODEL_FLAGS,
     one_torch_thread,  # noqa: F401  (autouse fixture)
-    save_tiny_tokenizer,
     tiny_examples,
     tiny_tokenizer,
-    write_jsonl,
+    write_tiny_data,
 )
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("sft_data")
-    rows = tiny_examples(30)
-    return {
-        "train": write_jsonl(root / "train.jsonl", rows[:24]),
-        "validation": write_jsonl(root / "validation.jsonl", rows[24:]),
-        "tokenizer": save_tiny_tokenizer(root / "tokenizer"),
-    }
+    return write_tiny_data(tmp_path_factory.mktemp("sft_data"), n=30, n_train=24)
 
 
 def sft_flags(data: dict[str, Path], output_dir: Path, *extra: str) -> list[str]:

@@ -78,6 +78,16 @@ def save_tiny_tokenizer(folder: Path) -> Path:
     return folder
 
 
+def write_tiny_data(root: Path, n: int, n_train: int) -> dict[str, Path]:
+    """``n`` tiny examples as train (the first ``n_train``) / validation JSONL files, plus a saved tiny tokenizer."""
+    rows = tiny_examples(n)
+    return {
+        "train": write_jsonl(root / "train.jsonl", rows[:n_train]),
+        "validation": write_jsonl(root / "validation.jsonl", rows[n_train:]),
+        "tokenizer": save_tiny_tokenizer(root / "tokenizer"),
+    }
+
+
 def toy_reward(completions: list[str], references: list[str]) -> list[float]:
     """Share of the completion's words that are ``kind:``: a reward a tiny random model can learn in seconds."""
     out = []
