@@ -20,7 +20,7 @@ Human Feedback in LLMs", arXiv 2402.14740), extended with the seed's discount ``
 With ``gamma = 1`` every token of a sequence gets the same task advantage: plain sequence-level REINFORCE with the
 RLOO baseline (the KL part is then its reward-to-go, which has the same expectation and lower variance). With
 ``gamma < 1`` (seed default 0.99) early tokens get exponentially less credit for the final score; that is the seed's
-choice, kept as the default and documented in docs/readme/training.md.
+choice, kept as the default and documented in docs/training.md.
 """
 
 from __future__ import annotations

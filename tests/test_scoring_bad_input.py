@@ -1,7 +1,7 @@
 """Bad input never crashes and never scores well: valid=False and every score 0.
 
 Timings are not asserted (CI machines vary); the limits that keep them bounded are in k8s_scoring.documents.ParseLimits
-and the measured times are in docs/readme/scoring.md.
+and the measured times are in docs/judge.md ("Bounded on hostile input").
 """
 
 from __future__ import annotations
