@@ -45,6 +45,9 @@ spec:
         ports: [{containerPort: 80}]
 """
 
+# the lint tables: read-only, wrapped, most of the width for "how to fix"
+TABLE = {"wrap": True, "interactive": False, "max_height": 800, "column_widths": ["16%", "26%", "8%", "50%"]}
+
 
 def build_app(model: str | None):
     """The Gradio Blocks of the demo, serving `model` (a local folder, or None: linting only)."""
@@ -78,9 +81,7 @@ def build_app(model: str | None):
             with gr.Row():
                 yaml_out = gr.Code(label="YAML", language="yaml", buttons=["copy"], elem_id="yaml-output")
                 diff_out = gr.Code(label="Repair diff", elem_id="repair-diff")
-            lint_table = gr.Dataframe(
-                headers=list(LINT_COLUMNS), label="Lint", wrap=True, interactive=False, elem_id="lint-table"
-            )
+            lint_table = gr.Dataframe(headers=list(LINT_COLUMNS), label="Lint", elem_id="lint-table", **TABLE)
             outputs = [yaml_out, lint_table, summary, diff_out]
             generate.click(on_generate, [intent, n, repair_level, fallback, max_new_tokens], outputs)
             intent.submit(on_generate, [intent, n, repair_level, fallback, max_new_tokens], outputs)
@@ -88,9 +89,7 @@ def build_app(model: str | None):
             pasted = gr.Code(label="Paste a manifest", language="yaml", value=EXAMPLE_YAML, elem_id="lint-input")
             lint_button = gr.Button("Lint", variant="primary", elem_id="lint-button")
             lint_summary = gr.Markdown(elem_id="lint-summary")
-            pasted_table = gr.Dataframe(
-                headers=list(LINT_COLUMNS), label="Lint", wrap=True, interactive=False, elem_id="lint-table-pasted"
-            )
+            pasted_table = gr.Dataframe(headers=list(LINT_COLUMNS), label="Lint", elem_id="lint-table-pasted", **TABLE)
             lint_button.click(on_lint, [pasted], [pasted_table, lint_summary])
     return demo
 

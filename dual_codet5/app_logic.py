@@ -11,7 +11,7 @@ Example:
 
 ```python
 >>> from dual_codet5.app_logic import lint_yaml
->>> rows, summary = lint_yaml("apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: c, namespace: app}\\ndata: {a: b}\\n")
+>>> rows, summary = lint_yaml("apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: c, namespace: a}\\ndata: {a: b}\\n")
 >>> summary
 'valid YAML: yes | schema: yes | BP 100.0% | security 1.00 | quality 100.0'
 ```
@@ -51,8 +51,8 @@ __all__ = [
 ]
 
 MODEL_ENV = "DUAL_CODET5_MODEL"
-# The main job's final model first (`run_pipeline.py --preset cpu --output_dir runs/cpu`), then the short smoke run's
-# (`--preset cpu-demo --output_dir runs/cpu_demo`): the output paths run_pipeline.py writes, `<output_dir>/rl_dual/final`.
+# The main job's final model first (`run_pipeline.py --preset cpu --output_dir runs/cpu`), then the short smoke
+# run's (`--preset cpu-demo --output_dir runs/cpu_demo`): run_pipeline.py writes `<output_dir>/rl_dual/final`.
 DEFAULT_MODEL_DIRS = ("runs/cpu/rl_dual/final", "runs/cpu_demo/rl_dual/final")
 REPAIR_LEVELS = ("none", "safe", "strict")
 FALLBACKS = ("none", "retrieval")
@@ -169,7 +169,8 @@ def _repair_config(level: str) -> tuple[Any, str | None]:
 
     if "level" in {f.name for f in dataclasses.fields(RepairConfig)}:
         return RepairConfig(level=level), None
-    return RepairConfig(), f"This version of k8s_scoring has no repair levels: '{level}' used the default repair rules."
+    note = f"This version of k8s_scoring has no repair levels: '{level}' used the default repair rules."
+    return RepairConfig(), note
 
 
 def repair_text(text: str, level: str) -> tuple[str, list[Any], list[str]]:
@@ -209,7 +210,7 @@ def _generate(intent: str, loaded: Any, n: int, fallback: str, max_new_tokens: i
     result = generate_manifest(intent, loaded, **kwargs)
     used = getattr(result, "fallback", None) or getattr(result, "fallback_used", None)
     if used:
-        notes.append(f"No candidate was schema-valid: this is the {fallback} fallback ({used}), not the model's output.")
+        notes.append(f"No candidate was schema-valid: this is the {fallback} fallback ({used}), not model output.")
     return result, notes
 
 

@@ -165,7 +165,7 @@ def test_slugs(heading, github, mkdocs):
 
 def test_checker_finds_broken_links(tmp_path):
     (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "a.md").write_text("# Page A\n\n## Same\n\n## Same\n\n<a id=\"custom\"></a>\n")
+    (tmp_path / "docs" / "a.md").write_text('# Page A\n\n## Same\n\n## Same\n\n<a id="custom"></a>\n')
     page = tmp_path / "README.md"
     page.write_text(
         "# Top\n\n"
