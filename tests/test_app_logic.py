@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import re
+from pathlib import Path
 
 import pytest
 
@@ -284,3 +286,18 @@ def test_generate_for_app_with_a_tiny_random_model(tmp_path):
     result = generate_for_app("deploy nginx", str(folder), n=2, repair_level="safe", max_new_tokens=16)
     assert isinstance(result.yaml, str) and result.rows and result.summary.startswith("valid YAML: ")
     assert "Best of 2: picked candidate #" in " ".join(result.notes)
+
+
+# ----------------------------------------------------------------------------------------------------- the Space
+def test_space_requirements_cover_the_package_dependencies():
+    # the Space runs app.py from source, so its requirements.txt must hold every runtime dependency (and Gradio)
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    root = Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    listed = (root / "docs" / "space" / "requirements.txt").read_text().splitlines()
+    names = {re.split(r"[<>=!~\[ ]", line.strip(), maxsplit=1)[0].lower() for line in listed if line[:1].isalpha()}
+    wanted = {re.split(r"[<>=!~\[ ]", dep, maxsplit=1)[0].lower() for dep in project["dependencies"]}
+    assert wanted - names == set()
+    assert "gradio" in names
+    front = (root / "docs" / "space" / "README.md").read_text().split("---")[1]
+    assert "sdk: gradio" in front and "app_file: app.py" in front
