@@ -193,8 +193,8 @@ CASES = [
     # ValidateConfigMap: keys are [-._a-zA-Z0-9]+ (an integer key is the string "53" and is fine)
     ("configmap_bad_key", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {'a b': x}\n",
      "api.config_data", "data.a b"),
-    ("configmap_int_key_ok", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {53: 'kube-system/dns:53'}\n",
-     None, None),
+    ("configmap_int_key_ok",
+     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {53: 'kube-system/dns:53'}\n", None, None),
     # ValidateSecret: data is base64 (plain text belongs in stringData)
     ("secret_plain_text", "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {password: hunter2!}\n",
      "api.config_data", "data.password"),
