@@ -24,12 +24,16 @@ sys.path.insert(0, str(REPO))
 from k8s_scoring import validate  # noqa: E402
 
 OLD_RULES = {"schema", "not-served"}
+UNCHECKED: set[str] = set()
+UNCHECKED_DOCS = [0]
 DUPLICATE = "already defined"
 
 
 def verdicts(text: str) -> tuple[tuple[bool, bool], tuple[bool, bool], str | None]:
     """``(before, after, reason)`` where before/after are ``(yaml_valid, schema_valid)``."""
     validity = validate(text)
+    UNCHECKED.update(validity.unchecked_kinds)
+    UNCHECKED_DOCS[0] += bool(validity.unchecked_kinds)
     after = (validity.yaml_valid, validity.schema_valid)
     if not validity.yaml_valid:
         if all(DUPLICATE in error for error in validity.errors):
@@ -72,6 +76,7 @@ def main() -> int:
     print("| | before | after |\n|---|---:|---:|")
     for key in ("yaml_valid", "schema_valid"):
         print(f"| {key} | {totals[key + '_before']:,} | {totals[key + '_after']:,} |")
+    print(f"\nUnchecked custom resources: {UNCHECKED_DOCS[0]:,} documents, {len(UNCHECKED):,} apiVersion/kinds")
     print(f"\n{totals['changed']:,} documents change verdict:\n")
     print("| first new rule that fired | documents | of which with placeholders | example |\n|---|---:|---:|---|")
     for rule, count in by_rule.most_common():
@@ -80,7 +85,8 @@ def main() -> int:
               f"{example['error'].split(': ', 1)[-1][:90]} |")  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps({"totals": totals, "by_rule": by_rule, "placeholders": placeholders,
-                                         "examples": examples}, indent=2))  # fmt: skip
+                                         "examples": examples, "unchecked_documents": UNCHECKED_DOCS[0],
+                                         "unchecked_kinds": sorted(UNCHECKED)}, indent=2))  # fmt: skip
     return 0
 
 
