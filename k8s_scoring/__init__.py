@@ -13,7 +13,11 @@ from .api_rules import API_RULES, ApiRule
 from .codebleu import codebleu_yaml
 from .complexity import ComplexityConfig, complexity
 from .documents import ParseLimits, parse
-from .repair import Change, RepairConfig, repair  # binds the name `repair` to the function over the submodule of that name
+from .repair import (  # binds the name `repair` to the function over the submodule of that name
+    Change,
+    RepairConfig,
+    repair,
+)
 from .rules import CHECKS, CHECKS_BY_ID, Check, CheckResult
 from .scores import RewardWeights, applicable_categories, quality, reward_fn, score
 from .validity import Validity, ValidityIssue, validate
