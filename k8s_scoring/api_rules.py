@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from typing import Any
 
 from .podspec import mapping, sequence
 from .selectors import selector_is_empty, selector_matches
+
+logger = logging.getLogger(__name__)
 
 Problem = tuple[str, str]  # (path, message)
 
@@ -1296,9 +1299,14 @@ def check_object(obj: dict, kind: str) -> list[tuple[str, str, str]]:
         ``(rule id, path, message)`` per problem: the field tables first (one walk), then the structural rules.
     """
     problems: list[tuple[str, str, str]] = []
-    _walk_trie(obj, _table_trie(kind), "", problems)
+    try:
+        _walk_trie(obj, _table_trie(kind), "", problems)
+    except (TypeError, ValueError, RecursionError):  # an odd shape (unhashable value ...): the schema reports it
+        logger.debug("field tables skipped for %s", kind, exc_info=True)
     for rule in rules_for(kind):
         if not rule.table:
-            for path, message in rule.check(obj, kind):
-                problems.append((rule.id, path, message))
+            try:
+                problems.extend((rule.id, path, message) for path, message in rule.check(obj, kind))
+            except (TypeError, ValueError, AttributeError, RecursionError):  # see above: never raise on user input
+                logger.debug("%s skipped on an odd shape", rule.id, exc_info=True)
     return problems
