@@ -106,15 +106,24 @@ def schemas_from_objects(objects: Iterable[dict]) -> dict[str, dict]:
     return found
 
 
-@lru_cache(maxsize=512)
-def _validator_for(key: str, text: str) -> Any:
+_VALIDATORS: dict[tuple[str, str], Any] = {}
+
+
+def _validator_for(key: str, text: str, raw: dict) -> Any:
+    """The `jsonschema` validator of a CRD schema, cached by ``(key, text)`` (at most 512 entries)."""
+    cached = _VALIDATORS.get((key, text))
+    if cached is not None:
+        return cached
     import jsonschema
 
-    schema = _structural(json.loads(text))
+    schema = _structural(raw)
     schema.setdefault("type", "object")
     if isinstance(schema.get("properties"), dict):
         schema["properties"].pop("metadata", None)
-    return jsonschema.Draft7Validator(schema)
+    if len(_VALIDATORS) >= 512:
+        _VALIDATORS.clear()
+    validator = _VALIDATORS[(key, text)] = jsonschema.Draft7Validator(schema)
+    return validator
 
 
 def crd_problems(data: dict, local: dict[str, dict] | None = None) -> list[tuple[str, str]] | None:
@@ -126,13 +135,15 @@ def crd_problems(data: dict, local: dict[str, dict] | None = None) -> list[tuple
     """
     key = f"{data.get('apiVersion')}/{data.get('kind')}"
     schema = (local or {}).get(key)
-    if schema is None:
+    from_catalog = schema is None
+    if from_catalog:
         entry = catalog().get(key)
         schema = entry.get("schema") if entry else None
     if not isinstance(schema, dict):
         return None
     try:
-        validator = _validator_for(key, json.dumps(schema, sort_keys=True))
+        # catalog schemas never change: cache their validator by key; an input's own CRD by its text
+        validator = _validator_for(key, "" if from_catalog else json.dumps(schema, sort_keys=True), schema)
         body = {k: v for k, v in data.items() if k != "metadata"}  # metadata is the API server's ObjectMeta
         errors = sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))
     except Exception as err:  # noqa: BLE001 - a malformed CRD schema must not crash validation: say unchecked

@@ -258,3 +258,31 @@ spec:
     bad = validate(crd + "---\n" + WIDGET.replace("size: 3", "size: 0, mode: turbo"))
     assert not bad.schema_valid
     assert {(i.rule, i.path) for i in bad.issues} == {("crd-schema", "spec.mode"), ("crd-schema", "spec.size")}
+
+
+def test_custom_resource_checked_against_the_bundled_catalog(monkeypatch, tmp_path) -> None:
+    # the catalog format written by `python -m k8s_scoring._build_crd_schemas`: key -> schema + provenance
+    import gzip
+
+    from k8s_scoring import crd_schemas
+    from k8s_scoring._build_crd_schemas import main as build
+
+    corpus = tmp_path / "corpus.jsonl"
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "widgets.example.com"},
+           "spec": {"group": "example.com", "names": {"kind": "Widget", "plural": "widgets"}, "scope": "Namespaced",
+                    "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                        "type": "object", "properties": {"spec": {"type": "object", "properties": {
+                            "size": {"type": "integer"}}}}}}}]}}  # fmt: skip
+    corpus.write_text(json.dumps({"kind": "CustomResourceDefinition", "yaml": yaml.safe_dump(crd),
+                                  "source": "example/widgets", "path": "crds/widget.yaml", "commit": "abc",
+                                  "license": "Apache-2.0"}) + "\n")  # fmt: skip
+    out = tmp_path / "catalog.json.gz"
+    assert build(["--corpus", str(corpus), "--output", str(out)]) == 0
+    payload = json.loads(gzip.decompress(out.read_bytes()))
+    entry = payload["schemas"]["example.com/v1/Widget"]
+    assert (entry["source"], entry["license"], entry["path"]) == ("example/widgets", "Apache-2.0", "crds/widget.yaml")
+    monkeypatch.setattr(crd_schemas, "catalog", lambda: payload["schemas"])
+    assert validate(WIDGET).verified  # size: 3 is an integer
+    bad = validate(WIDGET.replace("size: 3", "size: big"))
+    assert not bad.schema_valid and bad.issues[0].path == "spec.size" and bad.issues[0].rule == "crd-schema"
