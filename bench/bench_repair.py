@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from k8s_scoring import analyze, repair, validate  # noqa: E402
+from k8s_scoring import RepairConfig, analyze, repair, validate  # noqa: E402
 
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod"}
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / "k8s_data" / "corpus" / "manifests.jsonl"
@@ -26,10 +26,12 @@ DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / "k8s_data" / "corpus" / "
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="manifests.jsonl to read")
+    parser.add_argument("--level", choices=("safe", "strict"), default="safe", help="repair level (RepairConfig)")
     args = parser.parse_args(argv)
     with args.corpus.open(encoding="utf-8") as handle:
         texts = [row["yaml"] for row in map(json.loads, handle) if row["kind"] in WORKLOAD_KINDS]
 
+    config = RepairConfig(level=args.level)
     docs = changed = idempotent = schema_before = schema_kept = 0
     bp, security, seconds = [], [], []
     for text in texts:
@@ -37,12 +39,12 @@ def main(argv: list[str] | None = None) -> None:
         if not before.valid:
             continue
         start = time.perf_counter()
-        fixed, changes = repair(text)
+        fixed, changes = repair(text, config)
         seconds.append(time.perf_counter() - start)
         after = analyze(fixed)
         docs += 1
         changed += bool(changes)
-        idempotent += repair(fixed) == (fixed, [])
+        idempotent += repair(fixed, config) == (fixed, [])
         if validate(text).schema_valid:
             schema_before += 1
             schema_kept += validate(fixed).schema_valid
@@ -53,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
         return sum(values) / len(values)
 
     p95 = sorted(seconds)[int(0.95 * len(seconds))]
-    print(f"{docs} workload documents of {args.corpus.name}\n")
+    print(f"{docs} workload documents of {args.corpus.name}, repair level {args.level}\n")
     print("| | before | after `repair` |\n|---|---|---|")
     print(f"| mean BP% | {mean([b for b, _ in bp]):.1f} | {mean([a for _, a in bp]):.1f} |")
     print(f"| mean security score | {mean([b for b, _ in security]):.3f} | {mean([a for _, a in security]):.3f} |")

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from k8s_scoring import CHECKS_BY_ID, analyze, applicable_categories, quality, score, validate
+from k8s_scoring import CHECKS_BY_ID, analyze, quality, score, validate
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +40,12 @@ __all__ = ["GenerationResult", "generate_manifest", "generate_manifests", "lint_
 def pick_best(candidates: Sequence[str]) -> tuple[int, list[dict[str, float]]]:
     """Pick the best of `n` candidate manifests without a reference.
 
-    The key is `k8s_scoring.score(c)["quality"]` (0-100); ties are broken by schema validity, then BP%, then the
-    security score, then the earlier index. Deterministic for a given list. Vacuous passes earn nothing: when some
-    candidate has applicable best-practice (security) checks, a candidate with none -- e.g. a bare Service where
-    the others also write the Deployment -- ranks with BP 0 (security 0), as in the RL reward.
+    The key is the reference-free quality (0-100); ties are broken by schema validity, then BP%, then the security
+    score, then complexity, then the earlier index. Deterministic for a given list. No free points, by the same rule
+    as the RL reward (`k8s_scoring.scores.category_values`, applicability from `Analysis.applicable`): a category
+    that applies to some candidate but not to this one -- a bare Service where the others also write the
+    Deployment -- counts 0 for it; a category that applies to no candidate leaves the quality (renormalised). A
+    quality that is n/a for every candidate (all StorageClasses) ranks by validity and complexity.
 
     Args:
         candidates: the candidate YAML texts, length `n >= 1`.
@@ -52,20 +54,25 @@ def pick_best(candidates: Sequence[str]) -> tuple[int, list[dict[str, float]]]:
         `(best_index, scores)`: the index of the chosen candidate and, for every candidate in input order, its
         `score()` dict with an added `"index"`.
     """
+    import math
+
+    from k8s_scoring.scores import category_values
+
     if not candidates:
         raise ValueError("pick_best needs at least one candidate")
     scores = [{**score(text), "index": i} for i, text in enumerate(candidates)]
-    applicable = [applicable_categories(text) for text in candidates]  # (has BP checks, has security checks)
-    any_bp, any_sec = any(a[0] for a in applicable), any(a[1] for a in applicable)
+    analyses = [analyze(text) for text in candidates]  # parsed once per text (memoised); applicability lives here
+    any_bp, any_sec = any(a.has_bp for a in analyses), any(a.has_security for a in analyses)
 
     def rank_key(i: int) -> tuple[float, ...]:
         s = scores[i]
-        vacuous_bp, vacuous_sec = any_bp and not applicable[i][0], any_sec and not applicable[i][1]
-        bp = 0.0 if vacuous_bp else s["bp"]
-        security = 0.0 if vacuous_sec else s["security"]
-        vacuous = vacuous_bp or vacuous_sec
-        ranked = quality(s["schema_valid"], bp, security, s["complexity"]) if vacuous else s["quality"]
-        return (ranked, s["schema_valid"], bp, security, -i)
+        if analyses[i].valid:
+            bp, security = category_values(analyses[i], any_bp, any_sec)
+            ranked = quality(s["schema_valid"], bp, security, s["complexity"])
+        else:  # invalid: every score is 0 already
+            bp, security, ranked = s["bp"], s["security"], s["quality"]
+        ranked = -1.0 if math.isnan(ranked) else ranked  # n/a below every real quality (0 included)
+        return (ranked, s["schema_valid"], bp or 0.0, security or 0.0, s.get("complexity", 0.0), -i)
 
     return max(range(len(candidates)), key=rank_key), scores
 

@@ -9,26 +9,35 @@ validity, complexity, CodeBLEU-YAML, quality and the RL reward, plus the ``k8s-l
 from __future__ import annotations
 
 from .analysis import Analysis, ObjectResult, analyze
+from .api_rules import API_RULES, ApiRule
 from .codebleu import codebleu_yaml
 from .complexity import ComplexityConfig, complexity
 from .documents import ParseLimits, parse
-from .repair import Change, repair  # binds the name `repair` to the function over the submodule of that name
+from .repair import (  # binds the name `repair` to the function over the submodule of that name
+    Change,
+    RepairConfig,
+    repair,
+)
 from .rules import CHECKS, CHECKS_BY_ID, Check, CheckResult
 from .scores import RewardWeights, applicable_categories, quality, reward_fn, score
-from .validity import Validity, validate
+from .validity import Validity, ValidityIssue, validate
 
 __all__ = [
+    "API_RULES",
     "CHECKS",
     "CHECKS_BY_ID",
     "Analysis",
+    "ApiRule",
     "Change",
     "Check",
     "CheckResult",
     "ComplexityConfig",
     "ObjectResult",
     "ParseLimits",
+    "RepairConfig",
     "RewardWeights",
     "Validity",
+    "ValidityIssue",
     "analyze",
     "applicable_categories",
     "codebleu_yaml",

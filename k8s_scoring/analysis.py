@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -52,8 +53,12 @@ class Analysis:
         valid: Whether the input is valid Kubernetes YAML (`ParsedInput.valid`); invalid input scores 0.
         errors: Why it is invalid (empty when valid).
         objects: One `ObjectResult` per object (empty when invalid).
-        bp: Best-practice score, 0-100: passed / applicable over all (object, BP check) pairs.
-        security: Security score, 0-1: weighted passed / weighted applicable over all (object, security check) pairs.
+        bp: Best-practice score, 0-100: passed / applicable over all (object, BP check) pairs; NaN (n/a) when no BP
+            check applies to any object (a lone StorageClass), 0 when the input is invalid.
+        security: Security score, 0-1: weighted passed / weighted applicable over all (object, security check) pairs;
+            NaN (n/a) when no security check applies, 0 when invalid.
+        applicable: Number of applicable (object, check) pairs per category, ``{"bp": n, "sec": m}``: the single
+            source of "does this category apply" for the reward, quality and best-of-n.
     """
 
     valid: bool
@@ -61,21 +66,38 @@ class Analysis:
     objects: list[ObjectResult]
     bp: float
     security: float
+    applicable: dict[str, int] = field(default_factory=lambda: {"bp": 0, "sec": 0})
+
+    @property
+    def has_bp(self) -> bool:
+        """Whether any best-practice check applies to any object."""
+        return self.applicable["bp"] > 0
+
+    @property
+    def has_security(self) -> bool:
+        """Whether any security check applies to any object."""
+        return self.applicable["sec"] > 0
 
 
-def hpa_targets(objects: Iterable[KubeObject]) -> frozenset[tuple[str | None, str, str]]:
-    """``(namespace, kind, name)`` targets of the HorizontalPodAutoscalers among ``objects``."""
+def hpa_targets(objects: Iterable[KubeObject]) -> frozenset[tuple[str | None, str, str, int]]:
+    """``(namespace, kind, name, maxReplicas)`` of the targets of the HorizontalPodAutoscalers among ``objects``
+    (``maxReplicas`` 0 when missing or not an integer)."""
     targets = set()
     for obj in objects:
         if obj.kind == _HPA_KIND:
-            ref = mapping(mapping(obj.data.get("spec")).get("scaleTargetRef"))
+            spec = mapping(obj.data.get("spec"))
+            ref = mapping(spec.get("scaleTargetRef"))
             kind, name = ref.get("kind"), ref.get("name")
+            high = spec.get("maxReplicas")
+            high = high if isinstance(high, int) and not isinstance(high, bool) else 0
             if isinstance(kind, str) and isinstance(name, str):
-                targets.add((obj.namespace, kind, name))
+                targets.add((obj.namespace, kind, name, high))
     return frozenset(targets)
 
 
-def check_object(obj: KubeObject, targets: frozenset[tuple[str | None, str, str]] = frozenset()) -> ObjectResult:
+def check_object(
+    obj: KubeObject, targets: frozenset[tuple[str | None, str, str, int]] = frozenset()
+) -> ObjectResult:
     """Run every check on one object."""
     data = obj.data
     ctx = ObjectContext(data, obj.kind, obj.api_version, pod_view(data), targets)
@@ -91,8 +113,19 @@ def check_object(obj: KubeObject, targets: frozenset[tuple[str | None, str, str]
     )
 
 
-def bp_percent(objects: Iterable[ObjectResult]) -> float:
-    """BP% (0-100) over all (object, BP check) pairs; 100 when no BP check applies to any object."""
+def count_applicable(objects: Iterable[ObjectResult]) -> dict[str, int]:
+    """Applicable (object, check) pairs per category: ``{"bp": n, "sec": m}``."""
+    counts = {"bp": 0, "sec": 0}
+    for result in objects:
+        checks = result.checks
+        for check in CHECKS:
+            if checks[check.id] is not CheckResult.NA:
+                counts[check.category] += 1
+    return counts
+
+
+def bp_percent(objects: Iterable[ObjectResult], empty: float = math.nan) -> float:
+    """BP% (0-100) over all (object, BP check) pairs; ``empty`` (NaN: n/a) when no BP check applies."""
     passed = applicable = 0
     for result in objects:
         checks = result.checks
@@ -101,11 +134,11 @@ def bp_percent(objects: Iterable[ObjectResult]) -> float:
             if outcome is not CheckResult.NA:
                 applicable += 1
                 passed += outcome is CheckResult.PASS
-    return 100.0 * passed / applicable if applicable else 100.0
+    return 100.0 * passed / applicable if applicable else empty
 
 
-def security_score(objects: Iterable[ObjectResult]) -> float:
-    """Weighted security score (0-1); 1 when no security check applies (e.g. only a Service and a ConfigMap)."""
+def security_score(objects: Iterable[ObjectResult], empty: float = math.nan) -> float:
+    """Weighted security score (0-1); ``empty`` (NaN: n/a) when no security check applies (a lone Service)."""
     passed = applicable = 0
     for result in objects:
         checks = result.checks
@@ -114,7 +147,7 @@ def security_score(objects: Iterable[ObjectResult]) -> float:
             if outcome is not CheckResult.NA:
                 applicable += check.weight
                 passed += check.weight * (outcome is CheckResult.PASS)
-    return passed / applicable if applicable else 1.0
+    return passed / applicable if applicable else empty
 
 
 def analyze_parsed(parsed: ParsedInput) -> Analysis:
@@ -123,7 +156,7 @@ def analyze_parsed(parsed: ParsedInput) -> Analysis:
         return Analysis(False, list(parsed.errors), [], 0.0, 0.0)
     targets = hpa_targets(parsed.objects)
     results = [check_object(obj, targets) for obj in parsed.objects]
-    return Analysis(True, [], results, bp_percent(results), security_score(results))
+    return Analysis(True, [], results, bp_percent(results), security_score(results), count_applicable(results))
 
 
 def analyze(text: str) -> Analysis:
@@ -134,7 +167,7 @@ def analyze(text: str) -> Analysis:
 
     Returns:
         `Analysis`: validity, errors, per-object results, and the input's BP% (0-100) and security score (0-1).
-        Invalid input gives ``valid=False`` and ``bp == security == 0``.
+        Invalid input gives ``valid=False`` and ``bp == security == 0``; a category with no applicable check is NaN.
 
     Example:
         >>> a = analyze("apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: c, namespace: app}\\n")

@@ -181,6 +181,44 @@ def _measure(root: object, limits: ParseLimits, budget: list[int]) -> int:
     return deepest
 
 
+class DuplicateKeyError(yaml.constructor.ConstructorError):
+    """A mapping has the same key twice. YAML 1.2 forbids it and ``kubectl`` refuses it ("mapping key already
+    defined"); PyYAML (and libyaml) silently keep the last value, which would hide the first one from every check."""
+
+    def __init__(self, node: yaml.Node, key_node: yaml.Node, key: object) -> None:
+        first = next((k for k, _ in node.value if k is not key_node and getattr(k, "value", None) == key_node.value),
+                     None)  # fmt: skip
+        where = f" (first at line {first.start_mark.line + 1})" if first is not None else ""
+        super().__init__(None, None, f"mapping key {key!r} already defined{where}", key_node.start_mark)
+
+
+def _check_duplicate_keys(root: yaml.Node) -> None:
+    """Raise `DuplicateKeyError` for a duplicate key anywhere in a composed node graph (the slow path's check).
+
+    Compares key nodes by (tag, value) for scalars; merge keys (``<<``) are exempt, as YAML merge semantics allow
+    explicit keys to override merged ones. Each node is visited once, so aliases cost nothing extra.
+    """
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[tuple[str, str]] = set()
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                    ident = (key_node.tag, key_node.value)
+                    if ident in keys:
+                        raise DuplicateKeyError(node, key_node, key_node.value)
+                    keys.add(ident)
+                stack.append(key_node)
+                stack.append(value_node)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
 class _SlowPath(Exception):
     """The document uses a YAML feature the fast constructor leaves to PyYAML (merge keys, !!set, !!omap...)."""
 
@@ -233,6 +271,8 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, limits: ParseLimits, me
                 raise yaml.constructor.ConstructorError(
                     "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
                 ) from None
+            if key in mapping:  # kubectl: "mapping key already defined"; PyYAML silently keeps the last value
+                raise DuplicateKeyError(node, key_node, key)
             value, child_depth, child_size = _construct(loader, value_node, limits, memo, depth + 1)
             mapping[key] = value
             deepest = child_depth if child_depth > deepest else deepest
@@ -249,6 +289,7 @@ def _load_node(loader: yaml.SafeLoader, node: yaml.Node, limits: ParseLimits, bu
     try:
         value, depth, size = _construct(loader, node, limits, {})
     except _SlowPath:
+        _check_duplicate_keys(node)
         value = loader.construct_document(node)
         return value, _measure(value, limits, budget) if isinstance(value, (dict, list)) else 0
     budget[0] -= size

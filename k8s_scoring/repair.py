@@ -1,8 +1,11 @@
 """Deterministic, minimal repair of Kubernetes manifests: make failing checks pass where a safe default exists.
 
-`repair(yaml_text)` adds the fields that the checks of `docs/k8s_checks.md` ask for and that have a default which is
-safe to add without knowing the application (securityContext hardening, resource requests/limits, TCP probes on a
-declared container port, `automountServiceAccountToken: false`, a soft topology spread, a missing selector). It never
+`repair(yaml_text)` adds the fields that the checks of `docs/k8s_checks.md` ask for and that have a default. Every
+rule has a level (`RepairRule.level`, with the reason in `RepairRule.reason`): `RepairConfig(level="safe")`, the
+default, applies only edits that cannot stop a working pod from starting or running whatever the image (CPU/memory
+requests, CPU limits, a missing selector, a soft topology spread); `level="strict"` adds the hardening that can break
+some images (runAsNonRoot, readOnlyRootFilesystem, drop ALL, allowPrivilegeEscalation false, seccomp RuntimeDefault,
+memory limits, TCP probes on a declared port, `automountServiceAccountToken: false`). It never
 changes or removes a value that is already there (images, names, replicas, ports, env, an explicit `false`, ...): the
 repaired document always contains the original one, key for key and value for value (lists may only grow at the end).
 
@@ -59,7 +62,10 @@ try:
 except AttributeError:  # PyYAML built without libyaml
     _SafeLoader = yaml.SafeLoader
 
-__all__ = ["Change", "NOT_REPAIRED", "REPAIR_RULES", "RepairConfig", "RepairRule", "repair"]
+__all__ = ["Change", "NOT_REPAIRED", "REPAIR_LEVELS", "REPAIR_RULES", "RepairConfig", "RepairRule", "repair"]
+
+# Repair levels, from the most to the least conservative; a level includes the rules of the levels before it.
+REPAIR_LEVELS = ("safe", "strict")
 
 PathPart = str | int
 
@@ -90,6 +96,19 @@ class RepairConfig:
         default=None, metadata={"help": "Repair only these check ids (None = every rule in REPAIR_RULES)."}
     )
     max_rounds: int = field(default=8, metadata={"help": "Re-judge rounds before giving up on the remaining edits."})
+    level: str = field(
+        default="safe",
+        metadata={
+            "help": "`safe`: only edits that cannot stop a working pod from starting or running, whatever the image "
+            "(requests, CPU limits, a missing selector, a soft spread). `strict`: also the hardening that may break "
+            "some images (runAsNonRoot, readOnlyRootFilesystem, drop ALL, allowPrivilegeEscalation, seccomp, memory "
+            "limits, probes, automount off); see each rule's `RepairRule.reason`."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        if self.level not in REPAIR_LEVELS:
+            raise ValueError(f"RepairConfig.level must be one of {', '.join(REPAIR_LEVELS)}, got {self.level!r}")
 
 
 # ----------------------------------------------------------------------------------------------------------- change
@@ -612,11 +631,22 @@ def _fix_spread(target: _Target, config: RepairConfig) -> list[Edit]:
 # --------------------------------------------------------------------------------------------- rules as data
 @dataclass(frozen=True)
 class RepairRule:
-    """A repair rule: the check it makes pass, the fixer that edits one object, and the default it writes."""
+    """A repair rule: the check it makes pass, the fixer that edits one object, the default it writes, and its level.
+
+    Args:
+        check_id: The check the rule makes pass.
+        fixer: Edits one object (ruamel tree) and returns ``(path, description)`` per edit.
+        default: What it writes, in words.
+        level: ``safe`` (cannot stop a working pod from starting or running, whatever the image) or ``strict``
+            (may: the image may run as root, write to its filesystem, need a capability, ...).
+        reason: Why the rule has its level.
+    """
 
     check_id: str
     fixer: Fixer
     default: str
+    level: str
+    reason: str
 
 
 _DEFAULTS = RepairConfig()
@@ -627,58 +657,88 @@ REPAIR_RULES: tuple[RepairRule, ...] = (
         _set_container_security("allowPrivilegeEscalation", False, _ALL_CONTAINERS, _privileged_or_sys_admin),
         "container securityContext.allowPrivilegeEscalation: false (not on privileged / CAP_SYS_ADMIN containers, "
         "which the API server would reject)",
+        "strict",
+        "sets no_new_privs: a non-root process can no longer gain privileges through setuid binaries (sudo, su, "
+        "ping in some images), so an image that relies on them fails",
     ),
     RepairRule(
         "sec.read_only_root_fs",
         _set_container_security("readOnlyRootFilesystem", True, _ALL_CONTAINERS, _never),
         "container securityContext.readOnlyRootFilesystem: true",
+        "strict",
+        "most images write somewhere under / (the official nginx image writes /var/cache/nginx and /var/run): "
+        "they crash without an emptyDir mounted there",
     ),
     RepairRule(
         "sec.drop_all_capabilities",
         _fix_drop_all,
         "container securityContext.capabilities.drop: [ALL] (ALL appended to an existing drop list; `add` kept)",
+        "strict",
+        "root processes lose CHOWN, SETUID, NET_BIND_SERVICE ...: an init container that chowns a volume or a "
+        "server that binds port 80 as root stops working",
     ),
     RepairRule(
         "sec.run_as_non_root",
         _fix_run_as_non_root,
         "pod securityContext.runAsNonRoot: true (no runAsUser unless RepairConfig.run_as_user is set; skipped when a "
         "container asks for root explicitly)",
+        "strict",
+        "the kubelet refuses to start an image whose user is root (nginx, most official images) unless runAsUser "
+        "is set, and a guessed UID may not own the image's files",
     ),
     RepairRule(
         "sec.seccomp_runtime_default",
         _fix_seccomp,
         "pod securityContext.seccompProfile.type: RuntimeDefault",
+        "strict",
+        "the runtime's default profile blocks syscalls some programs need (unshare, mount, ptrace, keyctl: "
+        "sandboxed browsers, build tools, debuggers)",
     ),
     RepairRule(
         "sec.no_automount_sa_token",
         _fix_automount,
         "pod spec automountServiceAccountToken: false (skipped when a non-default serviceAccountName is set)",
+        "strict",
+        "an app that calls the API server with the default service account (operators, service discovery "
+        "clients) loses its token",
     ),
     RepairRule(
         "bp.cpu_requests",
         _resources_fixer("requests", "cpu"),
         f"resources.requests.cpu: {_DEFAULTS.cpu_request} (app + init containers; an existing smaller limit instead)",
+        "safe",
+        "a request only guides scheduling and CPU shares; a small one never stops or throttles a running container",
     ),
     RepairRule(
         "bp.memory_requests",
         _resources_fixer("requests", "memory"),
         f"resources.requests.memory: {_DEFAULTS.memory_request} (an existing smaller limit instead)",
+        "safe",
+        "a memory request is not a cap: the container may use more (only a limit OOM-kills); a small one always "
+        "schedules",
     ),
     RepairRule(
         "bp.cpu_limits",
         _resources_fixer("limits", "cpu"),
         f"resources.limits.cpu: {_DEFAULTS.cpu_limit} (an existing larger request instead)",
+        "safe",
+        "a CPU limit throttles, it never kills: the container keeps running (more slowly under load)",
     ),
     RepairRule(
         "bp.memory_limits",
         _resources_fixer("limits", "memory"),
         f"resources.limits.memory: {_DEFAULTS.memory_limit} (an existing larger request instead)",
+        "strict",
+        "a container that needs more than the default limit is OOM-killed in a loop (JVMs, databases)",
     ),
     RepairRule(
         "bp.readiness_probe",
         _probe_fixer("readinessProbe"),
         f"readinessProbe: tcpSocket on the first TCP containerPort, periodSeconds {_DEFAULTS.probe_period_seconds} "
         "(only app containers with a port)",
+        "strict",
+        "a declared containerPort is informational: if nothing listens on it the pod never becomes Ready and its "
+        "Service gets no endpoints",
     ),
     RepairRule(
         "bp.liveness_probe",
@@ -686,19 +746,28 @@ REPAIR_RULES: tuple[RepairRule, ...] = (
         "livenessProbe: tcpSocket on the first TCP containerPort, initialDelaySeconds "
         f"{_DEFAULTS.probe_initial_delay_seconds}, periodSeconds {_DEFAULTS.probe_period_seconds} (only app "
         "containers with a port)",
+        "strict",
+        "an app that opens its port late (slow JVM start) or never listens on the declared port is restarted in a "
+        "loop",
     ),
     RepairRule(
         "bp.selector_matches_labels",
         _fix_selector,
         "spec.selector.matchLabels = the template labels, only when the selector is missing",
+        "safe",
+        "apps/v1 requires the selector; the added one selects exactly the template's own pods",
     ),
     RepairRule(
         "bp.pod_anti_affinity_or_spread",
         _fix_spread,
         "topologySpreadConstraints: maxSkew 1, topologyKey kubernetes.io/hostname, whenUnsatisfiable ScheduleAnyway, "
         "labelSelector = the selector's matchLabels",
+        "safe",
+        "ScheduleAnyway is a preference: the scheduler still places every pod when it cannot spread them",
     ),
 )
+if any(rule.level not in REPAIR_LEVELS for rule in REPAIR_RULES):  # pragma: no cover - guards the table
+    raise RuntimeError("every repair rule needs a level in REPAIR_LEVELS")
 REPAIR_RULES_BY_ID: dict[str, RepairRule] = {rule.check_id: rule for rule in REPAIR_RULES}
 
 # Checks with no safe default: fixing them would change what the user asked for, or needs knowledge we do not have.
@@ -863,7 +932,8 @@ def repair(yaml_text: str, config: RepairConfig | None = None) -> tuple[str, lis
 
     Args:
         yaml_text: a Kubernetes manifest (one or more YAML documents).
-        config: the defaults to write and the rules to use (`RepairConfig()` if None).
+        config: the defaults to write, the level (`RepairConfig(level="safe")`, the default, or ``"strict"``) and
+            the rules to use (`RepairConfig()` if None).
 
     Returns:
         `(fixed_text, changes)`: the repaired text (the input itself when nothing was changed) and one `Change` per
@@ -894,7 +964,9 @@ def _repair(text: str, config: RepairConfig) -> tuple[str, list[Change]]:
     before_validity = validate(text)
     original_docs = _safe_load_all(text)
     meta = [(o.doc_index, i, o.kind, o.name) for i, o in enumerate(before.objects)]
-    allowed = set(REPAIR_RULES_BY_ID) if config.checks is None else set(config.checks) & set(REPAIR_RULES_BY_ID)
+    levels = REPAIR_LEVELS[: REPAIR_LEVELS.index(config.level) + 1]
+    by_level = {rule.check_id for rule in REPAIR_RULES if rule.level in levels}
+    allowed = by_level if config.checks is None else set(config.checks) & by_level
     candidates: dict[int, set[str]] = {}
     for i, obj in enumerate(before.objects):
         fails = {cid for cid, res in obj.checks.items() if _result(res) == "fail" and cid in allowed}

@@ -74,9 +74,11 @@ CLUSTER_SCOPED_GROUP_KINDS = frozenset(
 CLUSTER_SCOPED_GROUPS = frozenset({"constraints.gatekeeper.sh"})
 
 # Names of environment variables that hold secrets (kube-linter env-var-secret, Polaris sensitiveContainerEnvVar).
-# (TOKEN but not TOKENS: MAX_INPUT_TOKENS=4096 is an LLM-server setting, not a credential)
+# (TOKEN but not TOKENS: MAX_INPUT_TOKENS=4096 is an LLM-server setting, not a credential; PASS as a whole word:
+# DB_PASS, PASS_PHRASE, but not PASSTHROUGH / BYPASS; *_KEY only for kinds of keys that are secret.)
 _SECRET_ENV_RE = re.compile(
-    r"PASSWORD|PASSWD|SECRET|TOKEN(?!S)|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|AUTH_?KEY|CLIENT_?KEY",
+    r"PASSWORD|PASSWD|PASSPHRASE|(?:^|_)PASS(?:$|_)|(?:^|_)PWD$|SECRET|TOKEN(?!S)|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY"
+    r"|CREDENTIAL|AUTH_?KEY|CLIENT_?KEY|(?:SESSION|SIGNING|ENCRYPTION|MASTER|LICEN[CS]E|SSH|HMAC|JWT)_?KEY",
     re.IGNORECASE,
 )
 # ... unless the name says the value locates or identifies the secret (PASSWORD_FILE=/run/secrets/db, SECRET_ID=x),
@@ -84,6 +86,9 @@ _SECRET_ENV_RE = re.compile(
 # MYSQL_ALLOW_EMPTY_PASSWORD=yes).
 _LOCATION_ENV_RE = re.compile(r"_(?:FILE|PATH|DIR|URL|URI|ENDPOINT|NAME|ID|VERSION)$", re.IGNORECASE)
 _FLAG_VALUES = frozenset({"true", "false", "yes", "no", "on", "off"})
+# A URL with a literal password (postgres://user:pass@db:5432), whatever the variable is called; a password that is a
+# $(VAR) / ${VAR} reference is expanded from another (secret-backed) variable, so it is not a literal.
+_URL_CREDENTIALS_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:(?!\$[({])[^/\s@]+@")
 _DIGEST_RE = re.compile(r"@sha256:[0-9a-f]{64}$")
 _SECCOMP_OK = {"RuntimeDefault", "Localhost"}
 _LEGACY_SECCOMP_POD = "seccomp.security.alpha.kubernetes.io/pod"
@@ -101,14 +106,14 @@ class ObjectContext:
         kind: Its kind.
         api_version: Its apiVersion.
         pod: Its pod spec, or `None` for non-workloads.
-        hpa_targets: ``(namespace, kind, name)`` of every HorizontalPodAutoscaler target in the same input.
+        hpa_targets: ``(namespace, kind, name, maxReplicas)`` of every HorizontalPodAutoscaler target in the input.
     """
 
     obj: dict
     kind: str
     api_version: str
     pod: PodView | None
-    hpa_targets: frozenset[tuple[str | None, str, str]] = frozenset()
+    hpa_targets: frozenset[tuple[str | None, str, str, int]] = frozenset()
 
     @property
     def metadata(self) -> dict:
@@ -190,6 +195,19 @@ def _missing(*path: str) -> ContainerProblem:
     return problem
 
 
+def _request_missing(resource: str) -> ContainerProblem:
+    """No request for ``resource``. A limit without a request counts as a request: the API server defaults requests
+    to limits (``SetDefaults_ResourceRequirements``), and checkov / kube-score agree."""
+    requests, limits = _missing("resources", "requests", resource), _missing("resources", "limits", resource)
+
+    def problem(container: Container, pod: PodView) -> str | None:
+        if requests(container, pod) is None or limits(container, pod) is None:
+            return None
+        return f"no resources.requests.{resource} (nor a limit it would default to)"
+
+    return problem
+
+
 def _image_problem(container: Container, pod: PodView) -> str | None:
     image = container.data.get("image")
     if not isinstance(image, str) or not image.strip():
@@ -225,9 +243,11 @@ def _drop_all_problem(container: Container, pod: PodView) -> str | None:
 
 
 def _run_as_non_root_problem(container: Container, pod: PodView) -> str | None:
+    user = pod.effective(container, "runAsUser")
+    if user == 0 and not isinstance(user, bool):  # root by UID, whatever runAsNonRoot says (the kubelet refuses it)
+        return "runAsUser is 0 (root)"
     if pod.effective(container, "runAsNonRoot") is True:
         return None
-    user = pod.effective(container, "runAsUser")
     if isinstance(user, int) and not isinstance(user, bool) and user >= 1:
         return None
     return "neither runAsNonRoot: true nor runAsUser >= 1 (container or pod level)"
@@ -251,7 +271,9 @@ def _secret_env_problem(container: Container, pod: PodView) -> str | None:
         if value is None or value == "" or isinstance(value, bool):
             continue
         literal = str(value)
-        if (
+        if _URL_CREDENTIALS_RE.search(literal):
+            names.append(f"{name} (password in a URL)")
+        elif (
             isinstance(name, str)
             and _SECRET_ENV_RE.search(name)
             and not _LOCATION_ENV_RE.search(name)
@@ -309,35 +331,56 @@ def _replicas(ctx: ObjectContext) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def _hpa_max_replicas(ctx: ObjectContext) -> int | None:
+    """``maxReplicas`` of the HPA in the input that scales this object, or `None` when none does."""
+    name = ctx.metadata.get("name")
+    namespace = ctx.metadata.get("namespace") or None  # "" is unset, as for the HPA (`KubeObject.namespace`)
+    for hpa_namespace, kind, target, high in ctx.hpa_targets:
+        same_namespace = hpa_namespace is None or namespace is None or hpa_namespace == namespace
+        if kind == ctx.kind and target == name and same_namespace:
+            return high
+    return None
+
+
 def _min_replicas(ctx: ObjectContext) -> Outcome:
     if ctx.kind not in ("Deployment", "StatefulSet"):
         return NA, ()
-    name = ctx.metadata.get("name")
-    namespace = ctx.metadata.get("namespace") or None  # "" is unset, as for the HPA (`KubeObject.namespace`)
-    for hpa_namespace, kind, target in ctx.hpa_targets:
-        same_namespace = hpa_namespace is None or namespace is None or hpa_namespace == namespace
-        if kind == ctx.kind and target == name and same_namespace:
-            return NA, ()
+    if _hpa_max_replicas(ctx) is not None:
+        return NA, ()
     replicas = _replicas(ctx)
     return (PASS, ()) if replicas >= 2 else (FAIL, (f"replicas is {ctx.spec.get('replicas', 'unset (1)')}",))
 
 
+# Topology keys whose domains each hold distinct nodes: spreading over zones or regions also spreads over nodes.
+_SPREAD_TOPOLOGY_KEYS = frozenset(
+    {
+        "kubernetes.io/hostname", "topology.kubernetes.io/zone", "topology.kubernetes.io/region",
+        "failure-domain.beta.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/region",
+    }
+)  # fmt: skip
+
+
 def _anti_affinity_or_spread(ctx: ObjectContext) -> Outcome:
-    if ctx.kind not in ("Deployment", "StatefulSet") or ctx.pod is None or _replicas(ctx) < 2:
+    if ctx.kind not in ("Deployment", "StatefulSet") or ctx.pod is None:
+        return NA, ()
+    scaled_to = _hpa_max_replicas(ctx)  # an HPA replaces spec.replicas: it applies when the HPA may run 2+ pods
+    if (scaled_to if scaled_to is not None else _replicas(ctx)) < 2:
         return NA, ()
     pod = ctx.pod
-    if sequence(pod.spec.get("topologySpreadConstraints")):
-        return PASS, ()
     labels = pod.metadata.get("labels")
+    for constraint in sequence(pod.spec.get("topologySpreadConstraints")):
+        constraint = mapping(constraint)  # it spreads this pod only if its selector selects the pod
+        if constraint.get("topologyKey") and selector_matches(constraint.get("labelSelector"), labels):
+            return PASS, ()
     anti = mapping(mapping(pod.spec.get("affinity")).get("podAntiAffinity"))
     terms = list(sequence(anti.get("requiredDuringSchedulingIgnoredDuringExecution")))
     preferred = sequence(anti.get("preferredDuringSchedulingIgnoredDuringExecution"))
     terms += [mapping(weighted).get("podAffinityTerm") for weighted in preferred]
     for term in terms:
         term = mapping(term)
-        if term.get("topologyKey") == "kubernetes.io/hostname" and selector_matches(term.get("labelSelector"), labels):
+        if term.get("topologyKey") in _SPREAD_TOPOLOGY_KEYS and selector_matches(term.get("labelSelector"), labels):
             return PASS, ()
-    return FAIL, ("no host podAntiAffinity matching the pod labels and no topologySpreadConstraints",)
+    return FAIL, ("no podAntiAffinity (host, zone or region) and no topologySpreadConstraint selecting the pod",)
 
 
 _SELECTOR_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
@@ -404,14 +447,14 @@ CHECKS: tuple[Check, ...] = (
         "containers[] + initContainers[].resources.requests.cpu", 1,
         "The scheduler places pods by their requests; without them nodes get overcommitted.",
         "Set resources.requests.cpu on every app and init container.",
-        _container_check("app+init", _missing("resources", "requests", "cpu")),
+        _container_check("app+init", _request_missing("cpu")),
     ),
     Check(
         "bp.memory_requests", "Memory requests", "bp", _WORKLOADS,
         "containers[] + initContainers[].resources.requests.memory", 1,
         "Without memory requests the scheduler cannot avoid memory pressure and evictions.",
         "Set resources.requests.memory on every app and init container.",
-        _container_check("app+init", _missing("resources", "requests", "memory")),
+        _container_check("app+init", _request_missing("memory")),
     ),
     Check(
         "bp.cpu_limits", "CPU limits", "bp", _WORKLOADS, "containers[] + initContainers[].resources.limits.cpu", 1,

@@ -181,8 +181,8 @@ class SchemaRegistry:
             self._top_level[key] = self.compile(self._top_schema(api_version, kind))
         return self._top_level[key]
 
-    def explain(self, api_version: str, kind: str, data: dict) -> str | None:
-        """`jsonschema`'s verdict: `None` when valid, else the most relevant error as ``path: message``."""
+    def explain(self, api_version: str, kind: str, data: dict) -> tuple[str, str] | None:
+        """`jsonschema`'s verdict: `None` when valid, else the most relevant error as ``(path, message)``."""
         key = (api_version, kind)
         if key not in self._jsonschema:
             import jsonschema
@@ -198,9 +198,16 @@ class SchemaRegistry:
         error = jsonschema.exceptions.best_match(self._jsonschema[key].iter_errors(data))
         if error is None:
             return None
-        path = ".".join(str(part) for part in error.absolute_path) or "<root>"
         message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
-        return f"{path}: {message}"
+        return format_path(error.absolute_path) or "<root>", message
+
+
+def format_path(parts) -> str:
+    """``["spec", "ports", 0, "port"]`` -> ``spec.ports[0].port``."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 @lru_cache(maxsize=1)

@@ -2,18 +2,21 @@
 
 One formula each, used everywhere (k8s_checks.md, "Other scores"):
 
-- ``quality = 100 * schema_valid * (0.5 * bp/100 + 0.3 * security + 0.2 * complexity)``  (0-100)
-- ``reward = yaml_valid * (w_c * codebleu + w_b * bp/100 + w_s * security + w_x * complexity) / sum(w)``  (0-1),
-  default weights 0.3 / 0.4 / 0.2 / 0.1 (`RewardWeights`).
+- ``quality = 100 * schema_valid * (0.5 * bp/100 + 0.3 * security + 0.2 * complexity) / (sum of the weights of the
+  components that apply)`` (0-100); n/a (NaN) when neither a BP nor a security check applies.
+- ``reward = schema_valid * (w_c * codebleu + w_b * bp/100 + w_s * security + w_x * complexity) / (sum of the weights
+  of the components that apply)`` (0-1), default weights 0.3 / 0.4 / 0.2 / 0.1 (`RewardWeights`).
 
-Invalid YAML scores 0 everywhere (never "no applicable checks = 100 %"). The prediction is parsed once; references
-are parsed through a small cache because RL scores k samples against each reference.
+``schema_valid`` (0-1) is the validity credit (`verified_share`): 0 when the API server would reject any object
+(`validity.validate`), else the share of objects that could be verified -- 1 for built-in kinds, 0 for a custom
+resource whose schema is unknown. Invalid YAML scores 0 everywhere (never "no applicable checks = 100 %").
 
-Vacuous passes in the reward: a valid input to which no best-practice (or security) check applies scores BP 100
-(security 1) on its own -- right for a lone Namespace that was asked for, but an RL policy could earn 0.7 of the reward
-by answering every intent with a bare Namespace. So, in the reward only, when the REFERENCE has applicable checks of a
-category and the prediction has none, that category scores 0 for the prediction (it left out the workload the reference
-needed). The reported ``bp`` / ``security`` keys stay the reference-free values of `analyze`.
+No free points: a category (BP, security) with no applicable check is n/a -- ``bp`` / ``security`` are NaN -- and
+leaves the weighted sums; its weight is spread over the others. In the reward a category applies when it applies to the
+prediction OR to the reference: when only the reference has applicable checks, the prediction scores 0 in it (it left
+out the workload the reference needed); when neither has any (a StorageClass against a StorageClass), the reward is
+CodeBLEU and complexity alone. Applicability comes from `Analysis.applicable`; `dual_codet5.generate.pick_best`
+uses the same rule (`category_values`). The prediction is parsed once; references are parsed through a small cache.
 """
 
 from __future__ import annotations
@@ -27,8 +30,7 @@ from .analysis import Analysis, analyze_parsed
 from .codebleu import codebleu_yaml
 from .complexity import complexity_parsed
 from .documents import parse_any, parse_cached
-from .rules import BP_CHECKS, SEC_CHECKS, CheckResult
-from .validity import validate_parsed
+from .validity import Validity, validate_parsed
 
 logger = logging.getLogger(__name__)
 
@@ -71,46 +73,86 @@ class RewardWeights:
 DEFAULT_WEIGHTS = RewardWeights()
 
 
-def quality(schema_valid: float, bp: float, security: float, complexity: float) -> float:
-    """``100 * schema_valid * (0.5 * bp/100 + 0.3 * security + 0.2 * complexity)``; ``bp`` in 0-100, rest 0-1."""
-    return 100.0 * schema_valid * (0.5 * bp / 100.0 + 0.3 * security + 0.2 * complexity)
+def _present(value: float | None) -> bool:
+    return value is not None and not math.isnan(value)
+
+
+def quality(schema_valid: float, bp: float | None, security: float | None, complexity: float) -> float:
+    """``100 * schema_valid * (0.5 * bp/100 + 0.3 * security + 0.2 * complexity)``; ``bp`` in 0-100, rest 0-1.
+
+    A category that does not apply (``bp`` / ``security`` `None` or NaN) leaves the sum and the weights are
+    renormalised over the others; when neither BP nor security applies the quality is n/a (NaN): complexity alone
+    says nothing about the object's quality, and "no check applies" must never read as 100.
+    """
+    if not _present(bp) and not _present(security):
+        return math.nan
+    total = mixed = 0.0
+    for weight, value in ((0.5, bp / 100.0 if _present(bp) else None), (0.3, security), (0.2, complexity)):
+        if _present(value):
+            total += weight
+            mixed += weight * value  # type: ignore[operator]
+    return 100.0 * schema_valid * mixed / total
 
 
 def reward(
-    yaml_valid: float, codebleu: float, bp: float, security: float, complexity: float,
+    yaml_valid: float, codebleu: float | None, bp: float | None, security: float | None, complexity: float | None,
     weights: RewardWeights = DEFAULT_WEIGHTS,
 ) -> float:  # fmt: skip
-    """Validity-gated weighted reward in [0, 1]; ``bp`` in 0-100, the rest in 0-1."""
-    total = weights.codebleu + weights.bp + weights.security + weights.complexity
-    mixed = (
-        weights.codebleu * codebleu + weights.bp * bp / 100.0 + weights.security * security
-        + weights.complexity * complexity
+    """Validity-gated weighted reward in [0, 1]; ``bp`` in 0-100, the rest in 0-1.
+
+    A component given as `None` (or NaN) does not apply: it leaves the weighted sum and the weights are renormalised
+    over the components that apply. ``yaml_valid`` is the gate (`score` passes its 0-1 ``schema_valid``).
+    """
+    parts = (
+        (weights.codebleu, codebleu), (weights.bp, bp / 100.0 if _present(bp) else None),
+        (weights.security, security), (weights.complexity, complexity),
     )  # fmt: skip
+    total = sum(weight for weight, value in parts if _present(value))
+    if total <= 0:
+        return 0.0
+    mixed = sum(weight * value for weight, value in parts if _present(value))  # type: ignore[operator]
     return yaml_valid * mixed / total
 
 
-def _applicable(analysis: Analysis) -> tuple[bool, bool]:
-    """Whether any (object, BP check) and any (object, security check) pair of ``analysis`` is applicable."""
-    has_bp = any(obj.checks[c.id] is not CheckResult.NA for obj in analysis.objects for c in BP_CHECKS)
-    has_sec = any(obj.checks[c.id] is not CheckResult.NA for obj in analysis.objects for c in SEC_CHECKS)
-    return has_bp, has_sec
+def category_values(analysis: Analysis, other_bp: bool, other_sec: bool) -> tuple[float | None, float | None]:
+    """BP (0-100) and security (0-1) of ``analysis`` for a comparison with another input that has (``other_*``)
+    applicable checks: the own value where the category applies to this input; 0 where it applies only to the other
+    one (the workload it needed is missing); `None` (leave it out) where it applies to neither."""
+    bp = analysis.bp if analysis.has_bp else (0.0 if other_bp else None)
+    security = analysis.security if analysis.has_security else (0.0 if other_sec else None)
+    return bp, security
 
 
 def applicable_categories(text: str) -> tuple[bool, bool]:
     """Whether any best-practice and any security check applies to ``text`` (``(False, False)`` when invalid).
 
-    A valid input without applicable checks scores BP 100 / security 1 vacuously; callers that compare inputs meant
-    to answer the same request (the reward, best-of-n) use this to give such vacuous passes no credit.
+    Read from `Analysis.applicable`, the one place where applicability is computed.
     """
     parsed = parse_any(text)
-    return _applicable(analyze_parsed(parsed)) if parsed.valid else (False, False)
+    if not parsed.valid:
+        return False, False
+    analysis = analyze_parsed(parsed)
+    return analysis.has_bp, analysis.has_security
 
 
 @lru_cache(maxsize=4096)
 def _reference_applicable(reference: str) -> tuple[bool, bool]:
     """`applicable_categories` of a reference text, memoised (RL scores k samples against each reference)."""
     parsed = parse_cached(reference)
-    return _applicable(analyze_parsed(parsed)) if parsed.valid else (False, False)
+    if not parsed.valid:
+        return False, False
+    analysis = analyze_parsed(parsed)
+    return analysis.has_bp, analysis.has_security
+
+
+def verified_share(validity: Validity) -> float:
+    """The validity credit of an input (0-1): 0 when any object is invalid; else the share of its objects that were
+    verified (built-in kinds and custom resources with a known schema). An unverifiable custom resource earns none."""
+    if not validity.schema_valid:
+        return 0.0
+    if not validity.unchecked_kinds:
+        return 1.0
+    return validity.verified_objects / validity.objects if validity.objects else 0.0
 
 
 def _codebleu(prediction: str, reference: str) -> float:
@@ -132,8 +174,10 @@ def score(
         weights: Reward weights (`RewardWeights`, a dict of some of its fields, or `None` for 0.3/0.4/0.2/0.1).
 
     Returns:
-        ``yaml_valid`` (0/1), ``schema_valid`` (0/1), ``bp`` (0-100), ``security`` (0-1), ``complexity`` (0-1),
-        ``quality`` (0-100), and with a reference ``codebleu`` (0-1) and ``reward`` (0-1). Invalid YAML: all 0.
+        ``yaml_valid`` (0/1), ``schema_valid`` (0-1, `verified_share`), ``bp`` (0-100), ``security`` (0-1),
+        ``complexity`` (0-1), ``quality`` (0-100), and with a reference ``codebleu`` (0-1) and ``reward`` (0-1).
+        Invalid YAML: all 0. ``bp`` / ``security`` are NaN when no check of the category applies, ``quality`` NaN
+        when neither applies (n/a: count these apart, never average them in as 100 or 0).
     """
     weights = RewardWeights.coerce(weights)
     parsed = parse_any(prediction)
@@ -144,7 +188,7 @@ def score(
         return zeros
     analysis = analyze_parsed(parsed)
     validity = validate_parsed(parsed)
-    schema_valid = 1.0 if validity.schema_valid else 0.0
+    schema_valid = verified_share(validity)
     ref_parsed = parse_cached(reference) if isinstance(reference, str) else None
     simple = complexity_parsed(parsed, ref_parsed)
     result = {
@@ -153,18 +197,14 @@ def score(
         "bp": analysis.bp,
         "security": analysis.security,
         "complexity": simple,
-        "quality": quality(schema_valid, analysis.bp, analysis.security, simple),
+        "quality": quality(schema_valid, *category_values(analysis, False, False), simple),
     }
     if reference is not None:
         codebleu = _codebleu(prediction, reference) if isinstance(reference, str) else 0.0
         result["codebleu"] = codebleu
-        bp, security = analysis.bp, analysis.security
-        if isinstance(reference, str):  # vacuous passes do not count when the reference needed checks (see above)
-            ref_bp, ref_sec = _reference_applicable(reference)
-            has_bp, has_sec = _applicable(analysis)
-            bp = bp if has_bp or not ref_bp else 0.0
-            security = security if has_sec or not ref_sec else 0.0
-        result["reward"] = reward(1.0, codebleu, bp, security, simple, weights)
+        ref_bp, ref_sec = _reference_applicable(reference) if isinstance(reference, str) else (False, False)
+        bp, security = category_values(analysis, ref_bp, ref_sec)
+        result["reward"] = reward(schema_valid, codebleu, bp, security, simple, weights)
     return result
 
 

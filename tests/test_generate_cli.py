@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import subprocess
 import sys
@@ -109,10 +110,10 @@ def test_pick_best_ties_are_deterministic(monkeypatch):
 
 
 def test_pick_best_gives_no_credit_for_vacuous_passes():
-    # A Namespace is cluster-scoped and has no containers: no check applies, so on its own it scores BP 100 /
-    # security 1 (quality 100). Next to a candidate that writes the workload, its vacuous passes count 0.
+    # A Namespace is cluster-scoped and has no containers: no check applies, so its quality is n/a (NaN, never 100).
+    # Next to a candidate that writes the workload, BP and security count 0 for it (as in the RL reward).
     namespace = "apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n"
-    assert score(namespace)["quality"] > score(BARE)["quality"]  # the premise of the test
+    assert math.isnan(score(namespace)["quality"]) and score(BARE)["quality"] > 0  # the premise of the test
     assert pick_best([namespace, BARE])[0] == 1
     assert pick_best([namespace, namespace])[0] == 0  # nothing applies anywhere: plain quality, earlier index
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import math
 import sys
 from pathlib import Path
 
@@ -100,7 +101,7 @@ def test_docstring_examples_hold(at_repo_root: Path, name: str) -> None:
 def test_absolute_path_loads_from_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     metric = evaluate.load(str(REPO / "metrics" / "k8s_security"))
-    assert metric.compute(predictions=[SERVICE_NO_NS])["security"] == 1.0
+    assert metric.compute(predictions=[BARE_POD])["security"] == pytest.approx(21 / 29)
 
 
 def test_best_practices_values(at_repo_root: Path) -> None:
@@ -114,14 +115,16 @@ def test_best_practices_values(at_repo_root: Path) -> None:
     assert results["failed_checks_per_example"][2] == ["bp.explicit_namespace"]
     assert "bp.explicit_namespace" not in results["failed_checks_per_example"][1]
     # the plain call returns only the corpus means
-    assert set(_load("k8s_best_practices").compute(predictions=[BARE_POD])) == {"bp", "yaml_valid"}
+    assert set(_load("k8s_best_practices").compute(predictions=[BARE_POD])) == {"bp", "bp_na", "yaml_valid"}
 
 
 def test_security_values(at_repo_root: Path) -> None:
     results = _load("k8s_security").compute(
         predictions=[GOOD_DEPLOYMENT, SERVICE_NO_NS, HELM, BARE_POD], return_per_example=True
     )
-    assert results["security_per_example"][:3] == [1.0, 1.0, 0.0]  # nothing applicable to a Service -> 1
+    # nothing applicable to a Service: n/a (NaN), left out of the mean and counted apart -- never 1
+    assert results["security_per_example"][0] == 1.0 and math.isnan(results["security_per_example"][1])
+    assert results["security_per_example"][2] == 0.0 and results["security_na"] == 1
     # bare Pod: passes the host/privilege/capability/secret checks (weights 3*6 + 2 + 1 = 21) out of 29
     assert results["security_per_example"][3] == pytest.approx(21 / 29)
     assert results["failed_checks_per_example"][3] == sorted(
@@ -134,7 +137,7 @@ def test_security_values(at_repo_root: Path) -> None:
             "sec.no_automount_sa_token",
         ]
     )
-    assert results["security"] == pytest.approx((1 + 1 + 0 + 21 / 29) / 4)
+    assert results["security"] == pytest.approx((1 + 0 + 21 / 29) / 3)
 
 
 def test_validity_values(at_repo_root: Path) -> None:
@@ -146,7 +149,8 @@ def test_validity_values(at_repo_root: Path) -> None:
         predictions=[GOOD_DEPLOYMENT, unknown_field, custom, HELM], return_per_example=True
     )
     assert results["yaml_valid_per_example"] == [1, 1, 1, 0]
-    assert results["schema_valid_per_example"] == [1, 0, 1, 0]  # custom resource: YAML-checked only
+    assert results["schema_valid_per_example"] == [1, 0, 1, 0]  # custom resource: no error found ...
+    assert results["verified"] == 0.25  # ... but not verified (no schema known): only the Deployment is
     assert results["unchecked_kinds_per_example"][2] == ["keda.sh/v1alpha1/ScaledObject"]
     assert "datta" in results["errors_per_example"][1][0]
     assert (results["yaml_valid"], results["schema_valid"]) == (0.75, 0.5)

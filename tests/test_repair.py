@@ -16,7 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from k8s_scoring import analyze, validate
-from k8s_scoring.repair import NOT_REPAIRED, REPAIR_RULES, Change, RepairConfig, repair
+from k8s_scoring.repair import NOT_REPAIRED, REPAIR_LEVELS, REPAIR_RULES, Change, RepairConfig, repair
+
+STRICT = RepairConfig(level="strict")  # most cases below exercise every rule; the level tests are at the end
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -269,9 +271,8 @@ CASES = [
     # The exporter has no port: a probe cannot be added to it, so the probe checks stay failing (the redis probe is
     # dropped too: a change must make its check pass); resources and security still apply to both containers.
     ("pod_container_without_port", TWO_CONTAINER_POD, ALL_SECURITY | ALL_RESOURCES, PROBES, True),
-    # CronJob: probes are n/a; the requests take the existing smaller limits (request <= limit, or the API rejects).
-    ("cronjob_small_limits", CRONJOB_SMALL_LIMITS, ALL_SECURITY | {"bp.cpu_requests", "bp.memory_requests"},
-     set(), True),
+    # CronJob: probes are n/a; requests are not missing: the API server defaults them to the existing limits.
+    ("cronjob_small_limits", CRONJOB_SMALL_LIMITS, ALL_SECURITY, set(), True),
     # privileged + hostNetwork were asked for: kept; allowPrivilegeEscalation: false would be rejected next to
     # privileged: true, so it is not added; ALL is appended to the user's drop list. No port: no probes.
     ("privileged_daemonset", PRIVILEGED_DAEMONSET,
@@ -345,14 +346,14 @@ def _failing(text: str) -> set[str]:
 
 @pytest.mark.parametrize(("name", "text", "fixed", "left", "lines_kept"), CASES, ids=[c[0] for c in CASES])
 def test_repair_cases(name, text, fixed, left, lines_kept):
-    out, changes = repair(text)
+    out, changes = repair(text, STRICT)
     before, after = analyze(text), analyze(out)
     # exactly the expected checks were repaired, and they now pass
     assert {c.check_id for c in changes} == fixed
     assert not (fixed & _failing(out)), _failing(out) & fixed
     assert left <= _failing(out)
     # idempotent
-    assert repair(out) == (out, [])
+    assert repair(out, STRICT) == (out, [])
     # validity: still valid; schema-valid stays schema-valid (missing_selector becomes schema-valid)
     assert after.valid
     if validate(text).schema_valid or name == "missing_selector":
@@ -360,9 +361,9 @@ def test_repair_cases(name, text, fixed, left, lines_kept):
     # user-requested fields unchanged
     _assert_user_fields_kept(text, out)
     # scores never go down, and go up when something was repaired
-    assert after.bp >= before.bp and after.security >= before.security
+    assert not (after.bp < before.bp) and not (after.security < before.security)  # NaN (n/a) stays NaN
     if changes:
-        assert (after.bp, after.security) > (before.bp, before.security)
+        assert after.bp > before.bp or after.security > before.security
     else:
         assert out == text  # nothing to do: the input itself, byte for byte
     # comments and key order: every original line is still there, in order (unless a flow list grew)
@@ -373,7 +374,7 @@ def test_repair_cases(name, text, fixed, left, lines_kept):
 
 
 def test_changes_name_their_object_and_path():
-    out, changes = repair(BARE_DEPLOYMENT)
+    out, changes = repair(BARE_DEPLOYMENT, STRICT)
     assert all(isinstance(c, Change) for c in changes)
     assert {(c.doc_index, c.kind, c.name, c.object) for c in changes} == {(0, "Deployment", "web", "Deployment/web")}
     by_check = {c.check_id: c for c in changes}
@@ -391,7 +392,7 @@ def test_changes_name_their_object_and_path():
 
 
 def test_defaults_written():
-    out, _ = repair(BARE_DEPLOYMENT)
+    out, _ = repair(BARE_DEPLOYMENT, STRICT)
     container = _pod_spec(_docs(out)[0])["containers"][0]
     assert container["resources"] == {"requests": {"cpu": "100m", "memory": "128Mi"},
                                       "limits": {"cpu": "500m", "memory": "512Mi"}}  # fmt: skip
@@ -407,14 +408,28 @@ def test_defaults_written():
     assert pod["topologySpreadConstraints"][0]["whenUnsatisfiable"] == "ScheduleAnyway"
 
 
+BIG_REQUESTS = """apiVersion: v1
+kind: Pod
+metadata: {name: big, namespace: app}
+spec:
+  containers:
+  - name: big
+    image: example/big:1.0
+    resources:
+      requests: {cpu: "2", memory: 1Gi}
+"""
+
+
 def test_request_never_above_limit():
-    out, _ = repair(CRONJOB_SMALL_LIMITS)
+    # the added limits take the user's larger requests (request <= limit, or the API server rejects the pod)
+    out, _ = repair(BIG_REQUESTS, STRICT)
     resources = _pod_spec(_docs(out)[0])["containers"][0]["resources"]
-    assert resources["requests"] == {"cpu": "50m", "memory": "64Mi"}  # = the user's limits, not 100m / 128Mi
+    assert resources["limits"] == {"cpu": "2", "memory": "1Gi"}, resources  # not 500m / 512Mi
+    assert validate(out).schema_valid, validate(out).errors
 
 
 def test_comments_key_order_and_untouched_documents():
-    out, _ = repair(BARE_DEPLOYMENT)
+    out, _ = repair(BARE_DEPLOYMENT, STRICT)
     assert out.startswith("# A web deployment, as a model writes it\n")
     assert "  name: web  # the app\n" in out
     # the comment that closed the container still follows it (it is not pushed above the new keys)
@@ -429,18 +444,18 @@ def test_comments_key_order_and_untouched_documents():
 
 
 def test_indentation_and_line_endings_kept():
-    out, changes = repair(CRONJOB_SMALL_LIMITS)
+    out, changes = repair(CRONJOB_SMALL_LIMITS, STRICT)
     assert changes
     assert "                        securityContext:\n" in out  # the document's 4-space indentation
     crlf = CRONJOB_SMALL_LIMITS.replace("\n", "\r\n")
-    out_crlf, changes_crlf = repair(crlf)
+    out_crlf, changes_crlf = repair(crlf, STRICT)
     assert [c.path for c in changes_crlf] == [c.path for c in changes]
     assert out_crlf == out.replace("\n", "\r\n")
 
 
 def test_run_as_user_option():
     # opt-in: with a configured UID, the pod also gets runAsUser
-    out, changes = repair(TWO_CONTAINER_POD, RepairConfig(run_as_user=10001))
+    out, changes = repair(TWO_CONTAINER_POD, RepairConfig(run_as_user=10001, level="strict"))
     assert _docs(out)[0]["spec"]["securityContext"]["runAsUser"] == 10001
     assert any(c.path == "spec.securityContext.runAsUser" for c in changes)
 
@@ -466,7 +481,7 @@ def test_selected_checks_only():
     ],
 )
 def test_invalid_input_unchanged(text):
-    assert repair(text) == (text, [])
+    assert repair(text, STRICT) == (text, [])
 
 
 def test_never_raises_on_non_text():
@@ -506,9 +521,9 @@ def test_invariants_on_real_manifests():
         before = analyze(text)
         if not before.valid:
             continue
-        out, changes = repair(text)
+        out, changes = repair(text, STRICT)
         after = analyze(out)
-        assert repair(out) == (out, [])
+        assert repair(out, STRICT) == (out, [])
         if validate(text).schema_valid:
             assert validate(out).schema_valid
         _assert_user_fields_kept(text, out)
@@ -526,10 +541,52 @@ def test_never_raises_on_damaged_manifests(data):
     keep = data.draw(st.lists(st.booleans(), min_size=len(lines), max_size=len(lines)))
     cut = data.draw(st.integers(min_value=0, max_value=len(BARE_DEPLOYMENT)))
     text = "".join(line for line, k in zip(lines, keep) if k)[:cut]
-    out, changes = repair(text)
+    out, changes = repair(text, STRICT)
     assert isinstance(out, str)
     if not changes:
         assert out == text
     else:
-        assert analyze(out).valid and repair(out) == (out, [])
+        assert analyze(out).valid and repair(out, STRICT) == (out, [])
         assert {c.check_id for c in changes}.isdisjoint(_failing(out))
+
+
+# ------------------------------------------------------------------------------------------------- repair levels
+_SAFE_RULES = {"bp.cpu_requests", "bp.memory_requests", "bp.cpu_limits", "bp.selector_matches_labels",
+               "bp.pod_anti_affinity_or_spread"}  # fmt: skip
+
+LEVEL_CASES = [
+    # the official nginx image runs as root and writes /var/cache/nginx: the safe level adds no runAsNonRoot, no
+    # readOnlyRootFilesystem, no drop ALL, no probes; only requests, the CPU limit and a soft spread
+    ("nginx_safe", BARE_DEPLOYMENT, "safe",
+     {"bp.cpu_requests", "bp.memory_requests", "bp.cpu_limits", "bp.pod_anti_affinity_or_spread"}),
+    # strict adds the hardening (and memory limits, probes, automount off) as well
+    ("nginx_strict", BARE_DEPLOYMENT, "strict",
+     {"bp.cpu_requests", "bp.memory_requests", "bp.cpu_limits", "bp.memory_limits", "bp.pod_anti_affinity_or_spread",
+      "bp.liveness_probe", "bp.readiness_probe", "sec.run_as_non_root", "sec.read_only_root_fs",
+      "sec.drop_all_capabilities", "sec.no_privilege_escalation", "sec.seccomp_runtime_default",
+      "sec.no_automount_sa_token"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "text", "level", "fixed"), LEVEL_CASES, ids=[c[0] for c in LEVEL_CASES])
+def test_repair_levels(name, text, level, fixed):
+    _, changes = repair(text, RepairConfig(level=level))
+    assert {c.check_id for c in changes} == fixed
+
+
+def test_default_level_is_safe_and_old_call_works():
+    # `repair(text)` (the old call) = `repair(text, RepairConfig())` = the safe level
+    assert RepairConfig().level == "safe"
+    assert repair(BARE_DEPLOYMENT) == repair(BARE_DEPLOYMENT, RepairConfig(level="safe"))
+
+
+def test_every_rule_declares_a_level_and_a_reason():
+    assert REPAIR_LEVELS == ("safe", "strict")
+    assert {rule.check_id for rule in REPAIR_RULES if rule.level == "safe"} == _SAFE_RULES
+    for rule in REPAIR_RULES:
+        assert rule.level in REPAIR_LEVELS and len(rule.reason) > 20, rule.check_id
+
+
+def test_unknown_level_is_a_clear_error():
+    with pytest.raises(ValueError, match="level must be one of safe, strict"):
+        RepairConfig(level="aggressive")

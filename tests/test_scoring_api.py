@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -171,24 +172,117 @@ def test_complexity_never_rises_when_an_object_is_added() -> None:
     assert complexity(text + "---\n" + SERVICE) <= complexity(text) < 1.0
 
 
-def test_services_only_input_scores_vacuous_checks_fully() -> None:
-    # A Service has only bp.explicit_namespace applicable and no security check: BP 100 %, security 1.
+NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n"
+SMALL_DEPLOYMENT = (
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n"
+    "    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n"
+    "      containers:\n      - name: web\n        image: nginx:1.27\n"
+)
+SLOW_CLASS = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: slow}\nprovisioner: %s\n"
+WIDGET = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: shop}\nspec: {size: 3}\n"
+
+
+def test_services_only_input_has_no_security_score() -> None:
+    # A Service has only bp.explicit_namespace applicable and no security check: BP 100 %, security n/a (NaN, not
+    # 1), and quality is renormalised over BP and complexity (0.5 + 0.2) instead of crediting a vacuous 0.3.
     result = score(SERVICE)
-    assert result["bp"] == 100.0 and result["security"] == 1.0 and result["schema_valid"] == 1.0
+    assert result["bp"] == 100.0 and math.isnan(result["security"]) and result["schema_valid"] == 1.0
+    assert result["quality"] == pytest.approx(100 * (0.5 + 0.2 * result["complexity"]) / 0.7)
 
 
-def test_reward_gives_no_credit_for_vacuous_passes_when_the_reference_needs_checks():
-    # A bare Namespace passes every applicable check vacuously (BP 100, security 1 on its own), but when the
-    # reference is a Deployment the prediction left the workload out: BP and security count 0 in the reward.
-    namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n"
-    deployment = (
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n"
-        "    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n"
-        "      containers:\n      - name: web\n        image: nginx:1.27\n"
-    )
-    vs_deployment = score(namespace, deployment)
-    assert vs_deployment["bp"] == 100.0 and vs_deployment["security"] == 1.0  # reference-free keys unchanged
-    expected = (0.3 * vs_deployment["codebleu"] + 0.1 * vs_deployment["complexity"]) / 1.0
-    assert vs_deployment["reward"] == pytest.approx(expected)
-    # ... while a Namespace asked for by a Namespace reference keeps its full credit.
-    assert score(namespace, namespace)["reward"] == pytest.approx(1.0)
+@pytest.mark.parametrize(
+    ("prediction", "reference", "applies"),
+    [
+        # the reference needs BP and security checks, a bare Namespace has none: both count 0 (left out the workload)
+        (NAMESPACE, SMALL_DEPLOYMENT, {"bp": 0.0, "security": 0.0}),
+        # neither side has a BP or security check: both leave the sum; CodeBLEU and complexity share the weight
+        (NAMESPACE, NAMESPACE, {}),
+        # the issue's StorageClass pair: no free 0.6 from vacuous passes (was reward 0.85, quality 100)
+        (SLOW_CLASS % "kubernetes.io/azure-disk", SLOW_CLASS % "kubernetes.io/aws-ebs", {}),
+    ],
+)
+def test_reward_renormalises_over_components_that_apply(prediction, reference, applies) -> None:
+    result = score(prediction, reference)
+    weights = {"codebleu": 0.3, "complexity": 0.1, **{k: {"bp": 0.4, "security": 0.2}[k] for k in applies}}
+    values = {"codebleu": result["codebleu"], "complexity": result["complexity"], **applies}
+    expected = sum(weights[k] * values[k] for k in weights) / sum(weights.values())
+    assert result["reward"] == pytest.approx(expected)
+    assert math.isnan(result["bp"]) and math.isnan(result["security"]) and math.isnan(result["quality"])
+
+
+def test_identical_namespace_keeps_full_reward() -> None:
+    assert score(NAMESPACE, NAMESPACE)["reward"] == pytest.approx(1.0)
+
+
+def test_invalid_storage_class_earns_nothing() -> None:
+    # `provisioner: kubernetes.io/v1 slow` is rejected by the API server (validateProvisioner): schema_valid 0 gates
+    # the reward to 0, where it used to earn 0.85
+    result = score(SLOW_CLASS % "kubernetes.io/v1 slow", SLOW_CLASS % "kubernetes.io/azure-disk")
+    assert result["schema_valid"] == 0.0 and result["reward"] == 0.0
+
+
+def test_unverifiable_custom_resource_earns_no_validity_credit() -> None:
+    # no schema is known for example.com/v1 Widget: not an error (validate), but no credit in score / reward_fn
+    assert validate(WIDGET).schema_valid and not validate(WIDGET).verified
+    assert score(WIDGET)["schema_valid"] == 0.0 and score(WIDGET)["quality"] == 0.0
+    assert reward_fn([WIDGET], [WIDGET]) == [0.0]
+    # next to a verified Deployment: half of the objects are verified
+    assert score(SMALL_DEPLOYMENT + "---\n" + WIDGET)["schema_valid"] == 0.5
+
+
+def test_custom_resource_checked_against_a_crd_in_the_same_input() -> None:
+    crd = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            required: [size]
+            properties:
+              size: {type: integer, minimum: 1}
+              mode: {type: string, enum: [fast, slow], nullable: true}
+"""
+    good = validate(crd + "---\n" + WIDGET)
+    assert good.schema_valid and good.verified and good.unchecked_kinds == []
+    bad = validate(crd + "---\n" + WIDGET.replace("size: 3", "size: 0, mode: turbo"))
+    assert not bad.schema_valid
+    assert {(i.rule, i.path) for i in bad.issues} == {("crd-schema", "spec.mode"), ("crd-schema", "spec.size")}
+
+
+def test_custom_resource_checked_against_the_bundled_catalog(monkeypatch, tmp_path) -> None:
+    # the catalog format written by `python -m k8s_scoring._build_crd_schemas`: key -> schema + provenance
+    import gzip
+
+    from k8s_scoring import crd_schemas
+    from k8s_scoring._build_crd_schemas import main as build
+
+    corpus = tmp_path / "corpus.jsonl"
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "widgets.example.com"},
+           "spec": {"group": "example.com", "names": {"kind": "Widget", "plural": "widgets"}, "scope": "Namespaced",
+                    "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                        "type": "object", "properties": {"spec": {"type": "object", "properties": {
+                            "size": {"type": "integer"}}}}}}}]}}  # fmt: skip
+    corpus.write_text(json.dumps({"kind": "CustomResourceDefinition", "yaml": yaml.safe_dump(crd),
+                                  "source": "example/widgets", "path": "crds/widget.yaml", "commit": "abc",
+                                  "license": "Apache-2.0"}) + "\n")  # fmt: skip
+    out = tmp_path / "catalog.json.gz"
+    assert build(["--corpus", str(corpus), "--output", str(out)]) == 0
+    payload = json.loads(gzip.decompress(out.read_bytes()))
+    entry = payload["schemas"]["example.com/v1/Widget"]
+    assert (entry["source"], entry["license"], entry["path"]) == ("example/widgets", "Apache-2.0", "crds/widget.yaml")
+    monkeypatch.setattr(crd_schemas, "catalog", lambda: payload["schemas"])
+    assert validate(WIDGET).verified  # size: 3 is an integer
+    bad = validate(WIDGET.replace("size: 3", "size: big"))
+    assert not bad.schema_valid and bad.issues[0].path == "spec.size" and bad.issues[0].rule == "crd-schema"

@@ -6,6 +6,8 @@ arbitrary nested content, and line-level mutations of a realistic manifest.
 
 from __future__ import annotations
 
+import math
+
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -48,15 +50,20 @@ REFERENCE = BASE
 def check_invariants(text: str, reference: str | None = None) -> None:
     analysis = analyze(text)
     result = score(text, reference)
-    assert 0.0 <= result["bp"] <= 100.0 and 0.0 <= result["security"] <= 1.0
-    assert 0.0 <= result["complexity"] <= 1.0 and 0.0 <= result["quality"] <= 100.0
+    # n/a (NaN) only where no check of the category applies; quality n/a only where neither applies
+    bp_na, sec_na = analysis.valid and not analysis.has_bp, analysis.valid and not analysis.has_security
+    assert math.isnan(result["bp"]) if bp_na else 0.0 <= result["bp"] <= 100.0
+    assert math.isnan(result["security"]) if sec_na else 0.0 <= result["security"] <= 1.0
+    assert math.isnan(result["quality"]) if bp_na and sec_na else 0.0 <= result["quality"] <= 100.0
+    assert 0.0 <= result["complexity"] <= 1.0
     assert result["yaml_valid"] == float(analysis.valid) and result["schema_valid"] <= result["yaml_valid"]
     if reference is not None:
         assert 0.0 <= result["codebleu"] <= 1.0 and 0.0 <= result["reward"] <= 1.0
     if not analysis.valid:
         assert all(value == 0.0 for value in result.values()) and analysis.errors and not analysis.objects
         return
-    assert analysis.bp == result["bp"] and analysis.security == result["security"]
+    assert analysis.bp == result["bp"] or bp_na
+    assert analysis.security == result["security"] or sec_na
     for obj in analysis.objects:
         assert set(obj.checks) == set(CHECKS_BY_ID)
         assert all(isinstance(outcome, CheckResult) for outcome in obj.checks.values())

@@ -179,8 +179,9 @@ CASES: list[tuple[str, str, str, str]] = [
     ("bp.cpu_requests", "ephemeral_missing",  # ephemeral containers cannot set resources: out of scope
      edit(lambda o: with_ephemeral(o)), PASS),
     ("bp.memory_requests", "set", edit(nop), PASS),
-    ("bp.memory_requests", "missing",
-     edit(lambda o: del_path(container(o), ["resources", "requests", "memory"])), FAIL),
+    ("bp.memory_requests", "missing",  # neither a request nor a limit it would default to
+     edit(lambda o: (del_path(container(o), ["resources", "requests", "memory"]),
+                     del_path(container(o), ["resources", "limits", "memory"]))), FAIL),
     ("bp.cpu_limits", "set", edit(nop), PASS),
     ("bp.cpu_limits", "missing", edit(lambda o: del_path(container(o), ["resources", "limits", "cpu"])), FAIL),
     ("bp.memory_limits", "set", edit(nop, good_cronjob), PASS),  # CronJob: pod spec under jobTemplate
@@ -223,9 +224,9 @@ CASES: list[tuple[str, str, str, str]] = [
      edit(lambda o: (del_path(pod_spec(o), ["affinity"]), set_path(pod_spec(o), ["topologySpreadConstraints"], [
          {"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",
           "labelSelector": {"matchLabels": {"app": "web"}}}]))), PASS),
-    ("bp.pod_anti_affinity_or_spread", "zone_key_only",  # a zone-level term does not spread across nodes
+    ("bp.pod_anti_affinity_or_spread", "rack_key_only",  # a custom domain (racks) says nothing about nodes
      edit(lambda o: set_path(anti_term(o),
-                             ["topologyKey"], "topology.kubernetes.io/zone")), FAIL),
+                             ["topologyKey"], "example.com/rack")), FAIL),
     ("bp.pod_anti_affinity_or_spread", "selector_mismatch",  # the term must select this workload's own pods
      edit(lambda o: set_path(anti_term(o),
                              ["labelSelector"], {"matchLabels": {"app": "other"}})), FAIL),
@@ -330,6 +331,47 @@ CASES: list[tuple[str, str, str, str]] = [
      edit(lambda o: set_path(sc(o), ["seccompProfile"], {"type": "Unconfined"})), FAIL),
     ("sec.seccomp_runtime_default", "unset",
      edit(lambda o: del_path(pod_spec(o), ["securityContext", "seccompProfile"])), FAIL),
+    # --- issue 13 check fixes (false negatives and positives users of kube-score / checkov / Polaris disputed)
+    # limits only: the API server defaults requests to limits (SetDefaults_ResourceRequirements; checkov agrees)
+    ("bp.cpu_requests", "limits_only",
+     edit(lambda o: del_path(container(o), ["resources", "requests"])), PASS),
+    ("bp.memory_requests", "limits_only_init",  # the same for init containers
+     edit(lambda o: with_init(o, resources={"limits": {"cpu": "100m", "memory": "64Mi"}})), PASS),
+    # credentials in a URL are literal secrets even in a *_URL variable (the suffix only exempts locations)
+    ("sec.no_plaintext_secret_env", "url_with_password",
+     edit(lambda o: set_path(container(o), ["env"], [{"name": "DATABASE_URL", "value": "postgres://u:pass@db/app"}])),
+     FAIL),
+    # ... but a $(VAR) reference expanded from a secret-backed variable is not a literal
+    ("sec.no_plaintext_secret_env", "url_with_var_reference",
+     edit(lambda o: set_path(container(o), ["env"], [{"name": "DATABASE_URL", "value": "postgres://u:$(DB_PW)@db"}])),
+     PASS),
+    ("sec.no_plaintext_secret_env", "db_pass",  # *_PASS is a password
+     edit(lambda o: set_path(container(o), ["env"], [{"name": "DB_PASS", "value": "hunter2"}])), FAIL),
+    ("sec.no_plaintext_secret_env", "session_key",  # SESSION_KEY, SIGNING_KEY, ... are secret keys
+     edit(lambda o: set_path(container(o), ["env"], [{"name": "SESSION_KEY", "value": "abc123"}])), FAIL),
+    ("sec.no_plaintext_secret_env", "cache_key_and_bypass",  # a cache key and BYPASS are no credentials
+     edit(lambda o: set_path(container(o), ["env"], [{"name": "CACHE_KEY", "value": "v2"},
+                                                     {"name": "BYPASS_PROXY", "value": "1"}])), PASS),
+    # runAsNonRoot: true with runAsUser: 0 runs (tries to run) as root: fails (and the kubelet refuses it)
+    ("sec.run_as_non_root", "non_root_with_uid_0",
+     edit(lambda o: set_path(pod_spec(o), ["securityContext", "runAsUser"], 0)), FAIL),
+    # an HPA replaces spec.replicas: with maxReplicas >= 2 the pods must be spread (was n/a: replicas unset = 1)
+    ("bp.pod_anti_affinity_or_spread", "hpa_scaled_without_spread",
+     edit(lambda o: (del_path(o["spec"], ["replicas"]), del_path(pod_spec(o), ["affinity"]))) + "---\n" + HPA, FAIL),
+    ("bp.pod_anti_affinity_or_spread", "hpa_scaled_with_spread",
+     edit(lambda o: del_path(o["spec"], ["replicas"])) + "---\n" + HPA, PASS),
+    # required anti-affinity over zones also keeps replicas off one node (was a false positive)
+    ("bp.pod_anti_affinity_or_spread", "zone_anti_affinity",
+     edit(lambda o: set_path(anti_term(o), ["topologyKey"], "topology.kubernetes.io/zone")), PASS),
+    # a spread constraint whose selector does not select the pod spreads nothing (was a pass)
+    ("bp.pod_anti_affinity_or_spread", "spread_selects_other_pods",
+     edit(lambda o: (del_path(pod_spec(o), ["affinity"]), set_path(pod_spec(o), ["topologySpreadConstraints"], [
+         {"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
+          "labelSelector": {"matchLabels": {"app": "other"}}}]))), FAIL),
+    ("bp.pod_anti_affinity_or_spread", "spread_selects_pod",
+     edit(lambda o: (del_path(pod_spec(o), ["affinity"]), set_path(pod_spec(o), ["topologySpreadConstraints"], [
+         {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway",
+          "labelSelector": {"matchLabels": {"app": "web"}}}]))), PASS),
     # --- sec.no_automount_sa_token
     ("sec.no_automount_sa_token", "false", edit(nop), PASS),
     ("sec.no_automount_sa_token", "unset",

@@ -1,5 +1,7 @@
 """`evaluate` metric: Kubernetes best-practice score (BP%) of generated manifests, a thin wrapper over k8s_scoring."""
 
+import math
+
 import datasets
 import evaluate
 
@@ -20,7 +22,8 @@ the 11 best-practice checks of k8s_scoring (liveness/readiness probes, CPU/memor
 tags, at least 2 replicas unless an HPA targets the workload, pod anti-affinity or topology spread, selector matching
 the template labels, explicit namespace). A check that does not apply (e.g. probes for a Job, namespace for a
 cluster-scoped kind) is `n/a` and counts neither way. Invalid YAML (does not parse, Helm templates, no apiVersion /
-kind / metadata.name) scores 0, never "no applicable checks = 100". Input with no applicable check scores 100.
+kind / metadata.name) scores 0, never "no applicable checks = 100". Input with no applicable BP check (a lone
+StorageClass) is n/a: its per-example value is NaN, it is left out of the mean and counted in `bp_na`.
 """
 
 _KWARGS_DESCRIPTION = """
@@ -29,7 +32,9 @@ Args:
     return_per_example (`bool`, defaults to `False`): also return per-example values.
 
 Returns:
-    bp (`float`): mean BP% over the predictions, 0-100 (invalid predictions count as 0).
+    bp (`float`): mean BP% over the predictions with an applicable check, 0-100 (invalid predictions count as 0;
+        NaN when no prediction has one).
+    bp_na (`int`): number of valid predictions with no applicable BP check (left out of `bp`).
     yaml_valid (`float`): share of predictions that are valid Kubernetes YAML, 0-1.
     bp_per_example (`list` of `float`): BP% of each prediction (only with `return_per_example=True`).
     failed_checks_per_example (`list` of `list` of `str`): ids of the checks that failed for some object of each
@@ -66,8 +71,10 @@ class K8sBestPractices(evaluate.Metric):
     def _compute(self, predictions: list[str], return_per_example: bool = False) -> dict:
         analyses = [analyze(text) for text in predictions]
         n = max(len(analyses), 1)
+        counted = [a.bp for a in analyses if not math.isnan(a.bp)]
         result: dict = {
-            "bp": sum(a.bp for a in analyses) / n,
+            "bp": sum(counted) / len(counted) if counted else math.nan,
+            "bp_na": len(analyses) - len(counted),
             "yaml_valid": sum(1.0 for a in analyses if a.valid) / n,
         }
         if return_per_example:

@@ -16,9 +16,12 @@ _CITATION = """\
 
 _DESCRIPTION = """\
 The reward that stage-2 RL training of dual-codet5 optimises, as a metric: for each prediction,
-reward = yaml_valid * (w_c * CodeBLEU-YAML + w_b * BP%/100 + w_s * security + w_x * complexity) / (w_c+w_b+w_s+w_x)
-with default weights 0.3 / 0.4 / 0.2 / 0.1 (0-1). Invalid YAML gets 0; a BP or security term that applies to the
-reference but to nothing in the prediction scores 0 (no credit for vacuous passes). It is the same function as
+reward = schema_valid * (w_c * CodeBLEU-YAML + w_b * BP%/100 + w_s * security + w_x * complexity) / (sum of the
+weights of the terms that apply), default weights 0.3 / 0.4 / 0.2 / 0.1 (0-1). `schema_valid` is the validity
+credit: 0 for invalid YAML and for anything the API server would reject, else the share of objects that could be
+verified (an unverifiable custom resource earns none). No free points: a BP or security term that applies to the
+reference but to nothing in the prediction scores 0; a term that applies to neither (a StorageClass against a
+StorageClass) leaves the sum and the other weights are renormalised. It is the same function as
 `k8s_scoring.reward_fn`, so the numbers equal those seen in training.
 """
 

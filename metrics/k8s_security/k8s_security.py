@@ -1,5 +1,7 @@
 """`evaluate` metric: weighted Kubernetes security score of generated manifests, a thin wrapper over k8s_scoring."""
 
+import math
+
 import datasets
 import evaluate
 
@@ -21,7 +23,7 @@ capabilities beyond NET_BIND_SERVICE, no hostNetwork / hostPID / hostIPC, no hos
 runAsUser >= 1), allowPrivilegeEscalation false, no secret-looking literal env values; 1: readOnlyRootFilesystem,
 drop ALL capabilities, no hostPort, seccomp RuntimeDefault/Localhost, automountServiceAccountToken false. Pod-level
 securityContext counts for a container unless the container overrides it. Invalid YAML scores 0; input without
-any workload (nothing applicable) scores 1.
+any workload (nothing applicable) is n/a: NaN per example, left out of the mean and counted in `security_na`.
 """
 
 _KWARGS_DESCRIPTION = """
@@ -30,7 +32,9 @@ Args:
     return_per_example (`bool`, defaults to `False`): also return per-example values.
 
 Returns:
-    security (`float`): mean security score over the predictions, 0-1 (invalid predictions count as 0).
+    security (`float`): mean security score over the predictions with an applicable check, 0-1 (invalid predictions
+        count as 0; NaN when no prediction has one).
+    security_na (`int`): number of valid predictions with no applicable security check (left out of `security`).
     security_per_example (`list` of `float`): the score of each prediction (only with `return_per_example=True`).
     failed_checks_per_example (`list` of `list` of `str`): ids of the security checks that failed for some object
         of each prediction, sorted (only with `return_per_example=True`).
@@ -65,7 +69,11 @@ class K8sSecurity(evaluate.Metric):
 
     def _compute(self, predictions: list[str], return_per_example: bool = False) -> dict:
         analyses = [analyze(text) for text in predictions]
-        result: dict = {"security": sum(a.security for a in analyses) / max(len(analyses), 1)}
+        counted = [a.security for a in analyses if not math.isnan(a.security)]
+        result: dict = {
+            "security": sum(counted) / len(counted) if counted else math.nan,
+            "security_na": len(analyses) - len(counted),
+        }
         if return_per_example:
             result["security_per_example"] = [a.security for a in analyses]
             result["failed_checks_per_example"] = [

@@ -17,9 +17,13 @@ _CITATION = """\
 _DESCRIPTION = """\
 Two validity levels of Kubernetes manifests. `yaml_valid`: the text parses and every document is a mapping with
 apiVersion, kind and metadata.name (empty and comment-only documents are skipped; `kind: List` is expanded).
-`schema_valid`: additionally every object of a built-in kind validates against the strict OpenAPI schema of
-Kubernetes 1.33 (unknown fields rejected, as `kubectl --validate=strict`). Custom resources have no schema: they are
-only YAML-checked and listed in `unchecked_kinds_per_example`.
+Duplicate mapping keys are a YAML error (as in kubectl). `schema_valid`: additionally the API server would accept
+every object, as far as static checks go: a well-formed apiVersion, the strict OpenAPI schema of Kubernetes 1.33
+(unknown fields rejected, as `kubectl --validate=strict`) and the API server's own validation rules for built-in
+kinds (k8s_scoring.api_rules: required fields, enums, names and labels, port ranges, quantities, requests <= limits,
+selector matching, cron syntax, Job restart policy, conflicting securityContext fields ...); custom resources
+against their CRD's openAPIV3Schema when it is known. A custom resource with no known schema is not an error but is
+not verified either: it is listed in `unchecked_kinds_per_example` and counted in `verified` as unverified.
 """
 
 _KWARGS_DESCRIPTION = """
@@ -29,10 +33,14 @@ Args:
 
 Returns:
     yaml_valid (`float`): share of predictions that are valid Kubernetes YAML, 0-1.
-    schema_valid (`float`): share of predictions that also pass the Kubernetes 1.33 schemas, 0-1.
+    schema_valid (`float`): share of predictions with no error found (schemas and API-server rules), 0-1.
+    verified (`float`): share of predictions that are schema-valid AND fully verified (no unchecked custom
+        resource), 0-1: the validity credit that `k8s_scoring.score` gives.
     yaml_valid_per_example, schema_valid_per_example (`list` of `int`): 0/1 per prediction (only with
         `return_per_example=True`).
-    errors_per_example (`list` of `list` of `str`): why each prediction is invalid (only with `return_per_example`).
+    errors_per_example (`list` of `list` of `str`): why each prediction is invalid, each error with its path, e.g.
+        `document 0 Service/web: spec.ports[0].port: must be between 1 and 65535, inclusive (got 70000)` (only with
+        `return_per_example`).
     unchecked_kinds_per_example (`list` of `list` of `str`): `apiVersion/kind` of objects without a schema.
 
 Examples:
@@ -65,6 +73,7 @@ class K8sValidity(evaluate.Metric):
         result: dict = {
             "yaml_valid": sum(1 for v in validities if v.yaml_valid) / n,
             "schema_valid": sum(1 for v in validities if v.schema_valid) / n,
+            "verified": sum(1 for v in validities if v.verified) / n,
         }
         if return_per_example:
             result["yaml_valid_per_example"] = [int(v.yaml_valid) for v in validities]
