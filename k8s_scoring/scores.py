@@ -2,14 +2,15 @@
 
 One formula each, used everywhere (k8s_checks.md, "Other scores"):
 
-- ``quality = 100 * schema_valid * (0.5 * bp/100 + 0.3 * security + 0.2 * complexity) / (sum of the weights of the
+- ``quality = 100 * verified * (0.5 * bp/100 + 0.3 * security + 0.2 * complexity) / (sum of the weights of the
   components that apply)`` (0-100); n/a (NaN) when neither a BP nor a security check applies.
-- ``reward = schema_valid * (w_c * codebleu + w_b * bp/100 + w_s * security + w_x * complexity) / (sum of the weights
+- ``reward = verified * (w_c * codebleu + w_b * bp/100 + w_s * security + w_x * complexity) / (sum of the weights
   of the components that apply)`` (0-1), default weights 0.3 / 0.4 / 0.2 / 0.1 (`RewardWeights`).
 
-``schema_valid`` (0-1) is the validity credit (`verified_share`): 0 when the API server would reject any object
+``verified`` (0-1) is the validity credit (`verified_share`): 0 when the API server would reject any object
 (`validity.validate`), else the share of objects that could be verified -- 1 for built-in kinds, 0 for a custom
-resource whose schema is unknown. Invalid YAML scores 0 everywhere (never "no applicable checks = 100 %").
+resource whose schema is unknown. ``schema_valid`` (0/1, what tables and McNemar count) is 1 only when every object
+was verified and accepted. Invalid YAML scores 0 everywhere (never "no applicable checks = 100 %").
 
 No free points: a category (BP, security) with no applicable check is n/a -- ``bp`` / ``security`` are NaN -- and
 leaves the weighted sums; its weight is spread over the others. In the reward a category applies when it applies to the
@@ -34,7 +35,7 @@ from .validity import Validity, validate_parsed
 
 logger = logging.getLogger(__name__)
 
-SCORE_KEYS = ("yaml_valid", "schema_valid", "bp", "security", "complexity", "quality")
+SCORE_KEYS = ("yaml_valid", "schema_valid", "verified", "bp", "security", "complexity", "quality")
 REFERENCE_KEYS = ("codebleu", "reward")
 
 
@@ -174,7 +175,8 @@ def score(
         weights: Reward weights (`RewardWeights`, a dict of some of its fields, or `None` for 0.3/0.4/0.2/0.1).
 
     Returns:
-        ``yaml_valid`` (0/1), ``schema_valid`` (0-1, `verified_share`), ``bp`` (0-100), ``security`` (0-1),
+        ``yaml_valid`` (0/1), ``schema_valid`` (0/1: every object verified and accepted), ``verified``
+        (0-1, `verified_share`: the validity credit that gates quality and reward), ``bp`` (0-100), ``security`` (0-1),
         ``complexity`` (0-1), ``quality`` (0-100), and with a reference ``codebleu`` (0-1) and ``reward`` (0-1).
         Invalid YAML: all 0. ``bp`` / ``security`` are NaN when no check of the category applies, ``quality`` NaN
         when neither applies (n/a: count these apart, never average them in as 100 or 0).
@@ -188,23 +190,25 @@ def score(
         return zeros
     analysis = analyze_parsed(parsed)
     validity = validate_parsed(parsed)
-    schema_valid = verified_share(validity)
+    verified = verified_share(validity)
     ref_parsed = parse_cached(reference) if isinstance(reference, str) else None
     simple = complexity_parsed(parsed, ref_parsed)
     result = {
         "yaml_valid": 1.0,
-        "schema_valid": schema_valid,
+        # 0/1 for tables and McNemar: every object verified and accepted; the 0-1 share gates quality and reward
+        "schema_valid": float(verified == 1.0),
+        "verified": verified,
         "bp": analysis.bp,
         "security": analysis.security,
         "complexity": simple,
-        "quality": quality(schema_valid, *category_values(analysis, False, False), simple),
+        "quality": quality(verified, *category_values(analysis, False, False), simple),
     }
     if reference is not None:
         codebleu = _codebleu(prediction, reference) if isinstance(reference, str) else 0.0
         result["codebleu"] = codebleu
         ref_bp, ref_sec = _reference_applicable(reference) if isinstance(reference, str) else (False, False)
         bp, security = category_values(analysis, ref_bp, ref_sec)
-        result["reward"] = reward(schema_valid, codebleu, bp, security, simple, weights)
+        result["reward"] = reward(verified, codebleu, bp, security, simple, weights)
     return result
 
 

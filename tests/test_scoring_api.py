@@ -65,7 +65,7 @@ def test_analyze_bare_deployment() -> None:
 
 def test_score_keys_and_values() -> None:
     result = score(BARE)
-    assert set(result) == {"yaml_valid", "schema_valid", "bp", "security", "complexity", "quality"}
+    assert set(result) == {"yaml_valid", "schema_valid", "verified", "bp", "security", "complexity", "quality"}
     assert result["yaml_valid"] == 1.0 and result["schema_valid"] == 1.0
     assert result["bp"] == pytest.approx(10.0) and result["security"] == pytest.approx(21 / 29)
     assert result["complexity"] == 1.0  # 15 lines, depth 6: below the Deployment p90 of the corpus
@@ -226,8 +226,10 @@ def test_unverifiable_custom_resource_earns_no_validity_credit() -> None:
     assert validate(WIDGET).schema_valid and not validate(WIDGET).verified
     assert score(WIDGET)["schema_valid"] == 0.0 and score(WIDGET)["quality"] == 0.0
     assert reward_fn([WIDGET], [WIDGET]) == [0.0]
-    # next to a verified Deployment: half of the objects are verified
-    assert score(SMALL_DEPLOYMENT + "---\n" + WIDGET)["schema_valid"] == 0.5
+    # next to a verified Deployment: half of the objects are verified (the credit), but not schema-valid as a whole
+    both = score(SMALL_DEPLOYMENT + "---\n" + WIDGET)
+    assert (both["verified"], both["schema_valid"]) == (0.5, 0.0)
+    assert score(SMALL_DEPLOYMENT)["schema_valid"] == score(SMALL_DEPLOYMENT)["verified"] == 1.0
 
 
 def test_custom_resource_checked_against_a_crd_in_the_same_input() -> None:
