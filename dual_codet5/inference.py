@@ -19,7 +19,8 @@ Example:
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,20 @@ def _training_limits(model_name_or_path: str) -> dict[str, int]:
     return {k: int(resolved[k]) for k in ("max_source_length", "max_pattern_length") if resolved.get(k) is not None}
 
 
+@contextmanager
+def _no_progress_bars() -> Iterator[None]:
+    """Switch transformers' tqdm bars off for the block, then back to what they were."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
 def load_for_inference(
     model_name_or_path: str, device: str | torch.device | None = None, *, dtype: str | torch.dtype | None = None
 ) -> LoadedModel:
@@ -108,8 +123,9 @@ def load_for_inference(
     kwargs: dict[str, Any] = {"trust_remote_code": True}
     if dtype is not None:
         kwargs["dtype"] = getattr(torch, dtype) if isinstance(dtype, str) else dtype
-    model = AutoModelForSeq2SeqLM.from_pretrained(model_name_or_path, **kwargs)
-    tokenizer = AutoTokenizer.from_pretrained(model_name_or_path, trust_remote_code=True)
+    with _no_progress_bars():  # a "Loading weights" bar on every CLI call and every evaluated model is noise
+        model = AutoModelForSeq2SeqLM.from_pretrained(model_name_or_path, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(model_name_or_path, trust_remote_code=True)
     model.to(device).eval()
     is_dual = getattr(model.config, "model_type", None) == DUAL_MODEL_TYPE
     logger.info("loaded %s (%s) on %s", model_name_or_path, "dual" if is_dual else "single-encoder", device)
