@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +28,15 @@ from typing import Any
 
 import torch
 import yaml
-from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import (
+    AutoModelForSeq2SeqLM,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    StoppingCriteriaList,
+)
+
+from dual_codet5.stopping import ManifestStoppingCriteria, StopRules, finish_text
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +194,8 @@ def generate_yaml(
     num_return_sequences: int = 1,
     max_source_length: int | None = None,
     max_pattern_length: int | None = None,
+    early_stop: bool | StopRules = True,
+    max_time: float | None = None,
     **generate_kwargs,
 ) -> list[list[str]]:
     """Generate YAML for each intent (with its pattern), batched.
@@ -205,6 +216,12 @@ def generate_yaml(
             intent and pattern together, as training does). Default: the model's own training value
             (`loaded.max_source_length`), else 128.
         max_pattern_length: pattern tokens kept (dual model). Default: the training value, else 256.
+        early_stop: stop each sequence when it degenerates or its YAML breaks, and cut what follows
+            (`dual_codet5.stopping`; True = `StopRules()`, a `StopRules` to tune, False = off). Outputs that did not
+            end with `</s>` and are not schema-valid are cut to their longest schema-valid prefix.
+        max_time: wall-time budget in seconds per intent (None = none): a `generate` call on `b` intents stops
+            after `b * max_time` s (transformers' `MaxTimeCriteria`) and keeps what each sequence has so far. With a
+            budget the output depends on the machine's speed: leave it off for evaluation.
         **generate_kwargs: passed to `model.generate`.
 
     Returns:
@@ -243,6 +260,11 @@ def generate_yaml(
         "num_return_sequences": num_return_sequences,
         **generate_kwargs,
     }
+    rules = StopRules() if early_stop is True else (early_stop or None)
+    stopping = StoppingCriteriaList([ManifestStoppingCriteria(tok, rules)]) if rules is not None else None
+    if max_time is not None and max_time <= 0:
+        raise ValueError(f"max_time must be > 0 seconds per intent (or None), got {max_time}")
+    cut_reasons: Counter[str] = Counter()
     for start in range(0, n, batch_size):
         idx = order[start : start + batch_size]
         inputs = {}
@@ -253,10 +275,24 @@ def generate_yaml(
             inputs["pattern_input_ids"], inputs["pattern_attention_mask"] = _pad(  # (batch, pattern_len)
                 [encoded[k]["pattern_input_ids"] for k in idx], pad_id, eos_id, model.device
             )
-        out = model.generate(**inputs, **gen)  # (batch * num_return_sequences, out_len), grouped per input
+        call = dict(gen)
+        if stopping is not None:
+            call["stopping_criteria"] = stopping
+        if max_time is not None:
+            call["max_time"] = max_time * len(idx)  # the budget of the whole call: b intents, max_time s each
+        out = model.generate(**inputs, **call)  # (batch * num_return_sequences, out_len), grouped per input
         # no clean-up: it rewrites spaces around punctuation, and YAML indentation and ': ' are significant
         decoded = tok.batch_decode(out, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        if rules is not None:
+            ended = (out[:, 1:] == eos_id).any(dim=1).tolist()  # position 0 is the decoder start token
+            for j, (text, eos) in enumerate(zip(decoded, ended)):
+                decoded[j], reason = finish_text(text, eos, rules)
+                if reason:
+                    cut_reasons[reason] += 1
         for j, k in enumerate(idx):
             outputs[k] = decoded[j * num_return_sequences : (j + 1) * num_return_sequences]
         logger.debug("generated %d / %d", min(start + batch_size, n), n)
+    if cut_reasons:
+        logger.info("early stop cut %d of %d outputs: %s", sum(cut_reasons.values()), n * num_return_sequences,
+                    dict(cut_reasons))  # fmt: skip
     return outputs
