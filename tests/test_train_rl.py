@@ -1,5 +1,6 @@
 """train_rl.py: a toy reward that a tiny model can learn is learnt; the k8s reward path runs end to end."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -276,8 +277,9 @@ def test_expand_encoder_outputs_repeats_every_batch_field():
 def test_rl_from_a_trained_baseline_reads_the_model_type_from_the_checkpoint(data, tmp_path):
     # regression: without --model_type baseline, RL from runs/sft_baseline/final built a dual model from the T5
     # weights with a freshly initialised fusion (from_codet5), silently discarding the trained baseline
-    import train_sft
     from safetensors.torch import load_file
+
+    import train_sft
 
     sft = train_sft.main(
         [*TINY_MODEL_FLAGS, "--model_type", "baseline", "--output_dir", str(tmp_path / "sft"),
@@ -287,8 +289,6 @@ def test_rl_from_a_trained_baseline_reads_the_model_type_from_the_checkpoint(dat
         rl_flags(data, tmp_path / "rl", "--init_from", str(sft), "--max_steps", "1", "--learning_rate", "0"),
         reward_fn=toy_reward,
     )
-    import json
-
     assert json.loads((final / "config.json").read_text())["model_type"] == "t5"
     args = (final / "training_args.yaml").read_text()
     assert "model_type: baseline" in args
