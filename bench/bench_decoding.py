@@ -47,6 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--max_new_tokens", type=int, default=512)
     parser.add_argument("--max_time", type=float, default=None, help="also run early stop + this budget (s/intent)")
+    parser.add_argument("--no_off", action="store_true", help="skip the runs without early stop (the slow ones)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     return parser.parse_args(argv)
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     tok = loaded.tokenizer
     bank = default_pattern_bank()
     patterns = [bank.retrieve(i) for i in INTENTS]
-    settings = [("off", False, None), ("on", True, None)]
+    settings = [("on", True, None)] if args.no_off else [("off", False, None), ("on", True, None)]
     if args.max_time:
         settings.append((f"on+{args.max_time:g}s", True, args.max_time))
     # record what each generate call produced before the cut: generated length, and whether it wrote </s>

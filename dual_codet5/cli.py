@@ -73,8 +73,8 @@ class GenerateArguments:
     max_time: float = field(
         default=10.0,
         metadata={
-            "help": "Wall-time budget in seconds per intent (0 = none); a sequence still running then is cut to its "
-            "longest schema-valid prefix. Output then depends on the machine's speed."
+            "help": "Wall-time budget in seconds per intent (0 = none): generation stops there and returns what it "
+            "has. Output then depends on the machine's speed."
         },
     )
     no_early_stop: bool = field(

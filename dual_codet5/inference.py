@@ -217,10 +217,9 @@ def generate_yaml(
             (`loaded.max_source_length`), else 128.
         max_pattern_length: pattern tokens kept (dual model). Default: the training value, else 256.
         early_stop: stop each sequence when it degenerates or its YAML breaks, and cut what follows
-            (`dual_codet5.stopping`; True = `StopRules()`, a `StopRules` to tune, False = off). Outputs that did not
-            end with `</s>` and are not schema-valid are cut to their longest schema-valid prefix.
+            (`dual_codet5.stopping`; True = `StopRules()`, a `StopRules` to tune, False = off).
         max_time: wall-time budget in seconds per intent (None = none): a `generate` call on `b` intents stops
-            after `b * max_time` s (transformers' `MaxTimeCriteria`) and keeps what each sequence has so far. With a
+            after `b * max_time` s (transformers' `MaxTimeCriteria`) and returns what each sequence has so far. With a
             budget the output depends on the machine's speed: leave it off for evaluation.
         **generate_kwargs: passed to `model.generate`.
 

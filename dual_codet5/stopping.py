@@ -81,11 +81,16 @@ class StopRules:
         max_repeats: identical list items / block-scalar lines that count as degenerate (>= 2).
         duplicate_keys: stop at a mapping key repeated in its mapping.
         broken_yaml: stop when the text can no longer become valid YAML.
+        valid_prefix: `finish_text` also cuts an output that did not end with `</s>` and is not schema-valid to its
+            longest schema-valid prefix. Off by default: with a weak model that prefix is often a stub (`kind: Pod`,
+            `metadata`, an empty `spec`) that is schema-valid but not what was asked, and it would make invalid
+            answers look valid in the exit status and in evaluation.
     """
 
     max_repeats: int = 3
     duplicate_keys: bool = True
     broken_yaml: bool = True
+    valid_prefix: bool = False
 
     def __post_init__(self) -> None:
         if self.max_repeats < 2:
@@ -302,8 +307,9 @@ def finish_text(text: str, ended_with_eos: bool, rules: StopRules | None = None)
     """What to keep of one generated output.
 
     1. Cut at the earliest stop point (`find_stop(text, final=True)`).
-    2. If the output did not end with `</s>` (it was stopped by a rule, the length limit or the time budget) and
-       what is left is not schema-valid, keep its longest schema-valid prefix of whole lines, when there is one.
+    2. Only with ``rules.valid_prefix``: if the output did not end with `</s>` (it was stopped by a rule, the length
+       limit or the time budget) and what is left is not schema-valid, keep its longest schema-valid prefix of whole
+       lines, when there is one.
 
     Args:
         text: the decoded output.
@@ -314,10 +320,13 @@ def finish_text(text: str, ended_with_eos: bool, rules: StopRules | None = None)
         `(text, reason)`: the kept text and why it was cut (a `StopPoint.reason`, ``"valid_prefix"``), or None when
         it was kept whole.
     """
+    rules = rules or StopRules()
     reason = None
     stop = find_stop(text, rules, final=True)
     if stop is not None:
         text, reason = text[: stop.offset], stop.reason
+    if not rules.valid_prefix:
+        return text, reason
     if (not ended_with_eos or stop is not None) and text.strip() and not _schema_valid(text):
         prefix = longest_valid_prefix(text)
         if prefix is not None and prefix != text:

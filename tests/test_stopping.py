@@ -112,15 +112,18 @@ def test_rules_can_be_tuned():
 def test_finish_text():
     # a degenerate run is cut, and what is left is the valid manifest
     looping = DEPLOYMENT + "        image: nginx:1.27\n" * 3
-    kept, reason = finish_text(looping, ended_with_eos=False)
-    assert (kept, reason) == (DEPLOYMENT, "duplicate_key")
-    # cut by the length limit in the middle of a second document: the longest schema-valid prefix
+    assert finish_text(looping, ended_with_eos=False) == (DEPLOYMENT, "duplicate_key")
+    # nothing to cut: kept whole, whether or not the model wrote </s>
     truncated = DEPLOYMENT + "---\napiVersion: v1\nkind: Service\nmetadata:\n  na"
-    assert finish_text(truncated, ended_with_eos=False) == (DEPLOYMENT, "valid_prefix")
-    # the model wrote </s> itself: an invalid output is its answer, kept whole (the judge says what is wrong)
+    assert finish_text(truncated, ended_with_eos=False) == (truncated, None)
     assert finish_text(truncated, ended_with_eos=True) == (truncated, None)
+    # opt-in: an output cut by the length limit falls back to its longest schema-valid prefix ...
+    with_prefix = StopRules(valid_prefix=True)
+    assert finish_text(truncated, ended_with_eos=False, rules=with_prefix) == (DEPLOYMENT, "valid_prefix")
+    # ... but not when the model wrote </s> itself: an invalid answer is its answer (the judge says what is wrong)
+    assert finish_text(truncated, ended_with_eos=True, rules=with_prefix) == (truncated, None)
     # nothing valid to fall back on: the text is kept
-    assert finish_text("kind: ing\nmetadata:\n", ended_with_eos=False) == ("kind: ing\nmetadata:\n", None)
+    assert finish_text("kind: ing\nmetadata:\n", False, with_prefix) == ("kind: ing\nmetadata:\n", None)
     assert longest_valid_prefix("not: [a kubernetes object\n") is None
 
 
