@@ -34,6 +34,7 @@ Example:
 StopPoint(reason='duplicate_key', line=3, offset=33)
 >>> text[:33]
 'metadata:\\n  labels:\\n    app: web\\n'
+
 ```
 """
 
