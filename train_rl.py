@@ -42,6 +42,7 @@ import json
 import math
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 from accelerate import Accelerator
@@ -53,6 +54,7 @@ from tqdm.auto import tqdm
 from dual_codet5.collate import LengthGroupedSampler, Seq2SeqCollator, example_lengths, tokenize_dataset
 from dual_codet5.precision import keep_feed_forward_fp32
 from dual_codet5.rl import (
+    expand_encoder_outputs,
     gather_token_logprobs,
     kl_penalty_rewards,
     policy_gradient_loss,
@@ -86,6 +88,35 @@ SCORE_PARTS = ("codebleu", "bp", "security", "complexity", "yaml_valid", "schema
 def encoder_inputs(batch: dict[str, torch.Tensor], repeat: int = 1) -> dict[str, torch.Tensor]:
     """The prompt tensors, each row repeated ``repeat`` times: `(num_prompts, L)` -> `(num_prompts * repeat, L)`."""
     return {k: v.repeat_interleave(repeat, dim=0) for k, v in batch.items() if k in ENCODER_INPUTS}
+
+
+def sequence_logits(
+    model: torch.nn.Module, batch: dict[str, torch.Tensor], decoder_input_ids: torch.Tensor, k: int, accelerator: Any
+) -> torch.Tensor:
+    """Decoder logits of the ``k`` samples of every prompt, encoding each prompt once.
+
+    The encoder (both encoders and the fusion for the dual model) runs on the ``P`` prompts and its output is
+    repeated ``k`` times (`dual_codet5.rl.expand_encoder_outputs`); only the decoder sees ``P * k`` rows. Same
+    numbers as encoding ``encoder_inputs(batch, repeat=k)``, with ``k`` times less encoder work and activation
+    memory.
+
+    Args:
+        model: the policy (possibly wrapped by `accelerator.prepare`) or the frozen reference model.
+        batch: the collated prompts, tensors of shape `(P, L)`.
+        decoder_input_ids (`torch.LongTensor` of shape `(P * k, T)`): the samples shifted right.
+
+    Returns:
+        `torch.FloatTensor` of shape `(P * k, T, vocab_size)`.
+    """
+    inputs = encoder_inputs(batch)  # (P, L) each
+    with accelerator.autocast():  # the prepared model's forward autocasts itself; the bare encoder call does not
+        encoded = accelerator.unwrap_model(model).get_encoder()(**inputs)
+    expanded = expand_encoder_outputs(encoded, k)  # (P * k, ...) every field
+    return model(
+        encoder_outputs=expanded,
+        attention_mask=inputs["attention_mask"].repeat_interleave(k, dim=0),  # (P * k, L): the baseline's memory mask
+        decoder_input_ids=decoder_input_ids,
+    ).logits
 
 
 def completion_mask(tokens: torch.Tensor, eos_token_id: int) -> torch.Tensor:
@@ -202,7 +233,7 @@ def main(argv: list[str] | None = None, reward_fn=None) -> Path:
         keep_feed_forward_fp32(model)
     ref_model = copy.deepcopy(model).requires_grad_(False).eval().to(accelerator.device)
     if args.activation_checkpointing:
-        model.gradient_checkpointing_enable()
+        model.activation_checkpointing_enable()
     reward = reward_fn or load_reward_fn(args.reward_fn, args.reward_weights)
     set_seed(args.seed, device_specific=True)  # each process draws different samples
 
@@ -296,11 +327,11 @@ def main(argv: list[str] | None = None, reward_fn=None) -> Path:
 
             with accelerator.accumulate(model):
                 # 3. log-probs of the sampled tokens under the policy (with grad) and the frozen SFT model
-                inputs = encoder_inputs(batch, repeat=k)  # (P * k, L)
-                logits = model(**inputs, decoder_input_ids=sequences[:, :-1]).logits  # (P * k, T, V)
+                # (each prompt encoded once, its encoding repeated for its k samples)
+                logits = sequence_logits(model, batch, sequences[:, :-1], k, accelerator)  # (P * k, T, V)
                 logprobs = gather_token_logprobs(logits, tokens, args.temperature)  # (P * k, T)
                 with torch.no_grad(), accelerator.autocast():
-                    ref_logits = ref_model(**inputs, decoder_input_ids=sequences[:, :-1]).logits
+                    ref_logits = sequence_logits(ref_model, batch, sequences[:, :-1], k, accelerator)
                     ref_logprobs = gather_token_logprobs(ref_logits, tokens, args.temperature)  # (P * k, T)
                     del ref_logits
 

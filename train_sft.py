@@ -55,6 +55,7 @@ from dual_codet5.train_utils import (
     finish_training,
     load_examples,
     load_training_state,
+    resolve_model_type,
     resolve_resume_dir,
     save_checkpoint,
     save_training_state,
@@ -121,7 +122,8 @@ def main(argv: list[str] | None = None) -> Path:
     # ---- seed
     set_seed(args.seed)
 
-    # ---- data
+    # ---- data (the input format depends on the model type: resolve it from --init_from first)
+    resolve_model_type(model_args)
     with accelerator.main_process_first():
         dsd = load_examples(data_args)
         tokenizer = build_tokenizer(model_args, dsd)
@@ -148,7 +150,7 @@ def main(argv: list[str] | None = None) -> Path:
     # ---- model
     model = build_model(model_args, tokenizer)
     if args.activation_checkpointing:
-        model.gradient_checkpointing_enable()
+        model.activation_checkpointing_enable()
         model.config.use_cache = False
     if accelerator.mixed_precision == "fp16" and args.fp16_feed_forward_fp32:
         keep_feed_forward_fp32(model)

@@ -10,8 +10,16 @@ Usage::
 
 `generate` writes the YAML to stdout and a lint summary (validity, BP%, security, failing checks with how to fix
 them, the repairs made, the best-of-n scores) to stderr, so `dual-codet5 generate ... > app.yaml` keeps only the
-manifest. `--format json` prints one JSON object per intent instead (a list for `--file`). Exit status: 0 when every
-manifest is valid Kubernetes YAML, 1 when one is not, 2 on a usage error.
+manifest. `--format json` prints one JSON object per intent instead (a list for `--file`).
+
+Decoding stops a sequence that degenerates (a repeated key, list item or line) or whose YAML breaks, and cuts what
+follows (`dual_codet5.stopping`; `--no_early_stop` turns it off); `--max_time` bounds the seconds spent per intent
+(default 10; 0 = no budget).
+
+Exit status (like `k8s-lint`, non-zero when the answer cannot be applied): 0 when every manifest is schema-valid
+Kubernetes YAML (failing best-practice checks are advice, listed on stderr), 1 when one is not (invalid YAML, or a
+schema error such as an unknown kind or a missing required field), 2 on a usage error (bad flag, unreadable file,
+model not loadable).
 """
 
 from __future__ import annotations
@@ -62,6 +70,17 @@ class GenerateArguments:
         default="text", metadata={"help": "text: YAML on stdout, summary on stderr; json: one object per intent."}
     )
     max_new_tokens: int = field(default=512, metadata={"help": "Generation length limit in tokens."})
+    max_time: float = field(
+        default=10.0,
+        metadata={
+            "help": "Wall-time budget in seconds per intent (0 = none): generation stops there and returns what it "
+            "has. Output then depends on the machine's speed."
+        },
+    )
+    no_early_stop: bool = field(
+        default=False,
+        metadata={"help": "Keep decoding degenerate outputs (repeated keys / items / lines, broken YAML) to the end."},
+    )
     batch_size: int = field(default=8, metadata={"help": "Intents per generate call in batch mode."})
     seed: int | None = field(default=None, metadata={"help": "Seed for reproducible sampling."})
     device: str | None = field(default=None, metadata={"help": "cpu, cuda, cuda:1, ... (None: CUDA if available)."})
@@ -77,6 +96,8 @@ class GenerateArguments:
             )
         if self.batch_size < 1:
             raise ValueError(f"--batch_size must be >= 1, got {self.batch_size}")
+        if self.max_time < 0:
+            raise ValueError(f"--max_time must be >= 0 seconds (0 = no budget), got {self.max_time}")
         if self.temperature is not None and self.temperature <= 0:
             raise ValueError(f"--temperature must be > 0, got {self.temperature}")
         if self.top_p is not None and not 0 < self.top_p <= 1:
@@ -134,6 +155,29 @@ def _read_intents(args: GenerateArguments, intent: str | None) -> tuple[list[str
     return [intent], False
 
 
+# The judge's detail for a container check on a pod spec without containers (k8s_scoring.rules._container_check): the
+# check fails, but its fix ("set X on every container") does not apply to the object; adding a container does.
+NO_CONTAINERS_DETAIL = "the pod spec has no containers"
+
+
+def applicable_fixes(failing: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+    """Split `lint_report(...)["failing"]` into the failures whose fix applies to their object and, per object, the
+    container checks that fail only because its pod spec has no containers (their fixes would edit containers that
+    do not exist).
+
+    Returns:
+        `(applicable, no_containers)`: the failures to list with their fix, in order, and `{object: [check ids]}`.
+    """
+    applicable: list[dict[str, Any]] = []
+    no_containers: dict[str, list[str]] = {}
+    for failure in failing:
+        if list(failure.get("details") or ()) == [NO_CONTAINERS_DETAIL]:
+            no_containers.setdefault(failure["object"], []).append(failure["check_id"])
+        else:
+            applicable.append(failure)
+    return applicable, no_containers
+
+
 def _summary(result: Any, position: str = "") -> list[str]:
     """Lint summary lines for stderr."""
     lint = result.lint
@@ -152,10 +196,16 @@ def _summary(result: Any, position: str = "") -> list[str]:
     if result.changes:
         lines.append(f"  repaired ({len(result.changes)} changes):")
         lines.extend(f"    {c.check_id:30} {c.object} {c.path}" for c in result.changes)
-    if lint["failing"]:
-        lines.append(f"  failing checks ({len(lint['failing'])}):")
-        for failure in lint["failing"]:
+    applicable, no_containers = applicable_fixes(lint["failing"])
+    if applicable:
+        lines.append(f"  failing checks ({len(applicable)}):")
+        for failure in applicable:
             lines.append(f"    {failure['check_id']:30} {failure['object']}: {failure['fix']}")
+    for obj, check_ids in no_containers.items():
+        lines.append(
+            f"  {obj}: the pod spec has no containers: add one with a name and a pinned image "
+            f"({len(check_ids)} container checks cannot pass before that)"
+        )
     if len(result.candidates) > 1:
         others = ", ".join(f"#{c['index']} {c['quality']:.1f}" for c in result.candidates)
         lines.append(f"  best of {len(result.candidates)}: picked #{result.best_index} (quality {others})")
@@ -213,6 +263,8 @@ def _generate(argv: Sequence[str]) -> int:
                 max_new_tokens=args.max_new_tokens,
                 batch_size=args.batch_size,
                 seed=args.seed if start == 0 else None,  # seed once: later batches continue the same stream
+                early_stop=not args.no_early_stop,
+                max_time=args.max_time or None,
             )
         )
         progress.update(len(chunk))
@@ -230,7 +282,7 @@ def _generate(argv: Sequence[str]) -> int:
             position = f"[{i + 1}/{len(results)}] {result.intent}\n  " if batch else ""
             print("\n".join(_summary(result, position)), file=sys.stderr)
     sys.stdout.flush()
-    return EXIT_OK if all(r.lint["yaml_valid"] for r in results) else EXIT_INVALID_OUTPUT
+    return EXIT_OK if all(r.lint["schema_valid"] for r in results) else EXIT_INVALID_OUTPUT
 
 
 def _pipeline(argv: Sequence[str]) -> int:

@@ -234,6 +234,8 @@ def generate_manifests(
     batch_size: int = 8,
     seed: int | None = None,
     device: str | None = None,
+    early_stop: bool = True,
+    max_time: float | None = None,
 ) -> list[GenerationResult]:
     """`generate_manifest` for a batch of intents (one batched `generate` call per `batch_size` intents).
 
@@ -251,6 +253,8 @@ def generate_manifests(
         batch_size: intents per `generate` call.
         seed: seeds torch (and Python, NumPy) first, for reproducible sampling.
         device: where to load `model` when it is a path.
+        early_stop: stop and cut degenerate outputs (`dual_codet5.stopping`, see `generate_yaml`).
+        max_time: wall-time budget in seconds per intent (None = none; see `generate_yaml`).
 
     Returns:
         One `GenerationResult` per intent, in order.
@@ -272,8 +276,9 @@ def generate_manifests(
 
         set_seed(seed)
     outputs = generate_yaml(
-        loaded, list(intents), patterns, batch_size=batch_size, max_new_tokens=max_new_tokens, **gen_kwargs
-    )
+        loaded, list(intents), patterns, batch_size=batch_size, max_new_tokens=max_new_tokens,
+        early_stop=early_stop, max_time=max_time, **gen_kwargs,
+    )  # fmt: skip
     return [_finish(i, p, texts, repair) for i, p, texts in zip(intents, patterns, outputs)]
 
 
@@ -292,6 +297,8 @@ def generate_manifest(
     max_new_tokens: int = 512,
     seed: int | None = None,
     device: str | None = None,
+    early_stop: bool = True,
+    max_time: float | None = None,
 ) -> GenerationResult:
     """Generate a Kubernetes manifest for one intent, pick the best of `n`, optionally repair it, and lint it.
 
@@ -301,7 +308,8 @@ def generate_manifest(
         n: best-of-n candidates (their scores are in `result.candidates`).
         repair: apply `k8s_scoring.repair` to the candidates (its changes are in `result.changes`).
         pattern: the pattern to condition on; `None` retrieves one from the bundled pattern bank, `""` uses none.
-        num_beams, do_sample, temperature, top_k, top_p, max_new_tokens, seed, device: see `generate_manifests`.
+        num_beams, do_sample, temperature, top_k, top_p, max_new_tokens, seed, device, early_stop, max_time: see
+            `generate_manifests`.
 
     Returns:
         `GenerationResult`.
@@ -320,4 +328,6 @@ def generate_manifest(
         max_new_tokens=max_new_tokens,
         seed=seed,
         device=device,
+        early_stop=early_stop,
+        max_time=max_time,
     )[0]

@@ -19,14 +19,24 @@ Example:
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 import yaml
-from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import (
+    AutoModelForSeq2SeqLM,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    StoppingCriteriaList,
+)
+
+from dual_codet5.stopping import ManifestStoppingCriteria, StopRules, finish_text
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +99,20 @@ def _training_limits(model_name_or_path: str) -> dict[str, int]:
     return {k: int(resolved[k]) for k in ("max_source_length", "max_pattern_length") if resolved.get(k) is not None}
 
 
+@contextmanager
+def _no_progress_bars() -> Iterator[None]:
+    """Switch transformers' tqdm bars off for the block, then back to what they were."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
 def load_for_inference(
     model_name_or_path: str, device: str | torch.device | None = None, *, dtype: str | torch.dtype | None = None
 ) -> LoadedModel:
@@ -108,8 +132,9 @@ def load_for_inference(
     kwargs: dict[str, Any] = {"trust_remote_code": True}
     if dtype is not None:
         kwargs["dtype"] = getattr(torch, dtype) if isinstance(dtype, str) else dtype
-    model = AutoModelForSeq2SeqLM.from_pretrained(model_name_or_path, **kwargs)
-    tokenizer = AutoTokenizer.from_pretrained(model_name_or_path, trust_remote_code=True)
+    with _no_progress_bars():  # a "Loading weights" bar on every CLI call and every evaluated model is noise
+        model = AutoModelForSeq2SeqLM.from_pretrained(model_name_or_path, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(model_name_or_path, trust_remote_code=True)
     model.to(device).eval()
     is_dual = getattr(model.config, "model_type", None) == DUAL_MODEL_TYPE
     logger.info("loaded %s (%s) on %s", model_name_or_path, "dual" if is_dual else "single-encoder", device)
@@ -169,6 +194,8 @@ def generate_yaml(
     num_return_sequences: int = 1,
     max_source_length: int | None = None,
     max_pattern_length: int | None = None,
+    early_stop: bool | StopRules = True,
+    max_time: float | None = None,
     **generate_kwargs,
 ) -> list[list[str]]:
     """Generate YAML for each intent (with its pattern), batched.
@@ -189,6 +216,11 @@ def generate_yaml(
             intent and pattern together, as training does). Default: the model's own training value
             (`loaded.max_source_length`), else 128.
         max_pattern_length: pattern tokens kept (dual model). Default: the training value, else 256.
+        early_stop: stop each sequence when it degenerates or its YAML breaks, and cut what follows
+            (`dual_codet5.stopping`; True = `StopRules()`, a `StopRules` to tune, False = off).
+        max_time: wall-time budget in seconds per intent (None = none): a `generate` call on `b` intents stops
+            after `b * max_time` s (transformers' `MaxTimeCriteria`) and returns what each sequence has so far. With a
+            budget the output depends on the machine's speed: leave it off for evaluation.
         **generate_kwargs: passed to `model.generate`.
 
     Returns:
@@ -227,6 +259,11 @@ def generate_yaml(
         "num_return_sequences": num_return_sequences,
         **generate_kwargs,
     }
+    rules = StopRules() if early_stop is True else (early_stop or None)
+    stopping = StoppingCriteriaList([ManifestStoppingCriteria(tok, rules)]) if rules is not None else None
+    if max_time is not None and max_time <= 0:
+        raise ValueError(f"max_time must be > 0 seconds per intent (or None), got {max_time}")
+    cut_reasons: Counter[str] = Counter()
     for start in range(0, n, batch_size):
         idx = order[start : start + batch_size]
         inputs = {}
@@ -237,10 +274,24 @@ def generate_yaml(
             inputs["pattern_input_ids"], inputs["pattern_attention_mask"] = _pad(  # (batch, pattern_len)
                 [encoded[k]["pattern_input_ids"] for k in idx], pad_id, eos_id, model.device
             )
-        out = model.generate(**inputs, **gen)  # (batch * num_return_sequences, out_len), grouped per input
+        call = dict(gen)
+        if stopping is not None:
+            call["stopping_criteria"] = stopping
+        if max_time is not None:
+            call["max_time"] = max_time * len(idx)  # the budget of the whole call: b intents, max_time s each
+        out = model.generate(**inputs, **call)  # (batch * num_return_sequences, out_len), grouped per input
         # no clean-up: it rewrites spaces around punctuation, and YAML indentation and ': ' are significant
         decoded = tok.batch_decode(out, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        if rules is not None:
+            ended = (out[:, 1:] == eos_id).any(dim=1).tolist()  # position 0 is the decoder start token
+            for j, (text, eos) in enumerate(zip(decoded, ended)):
+                decoded[j], reason = finish_text(text, eos, rules)
+                if reason:
+                    cut_reasons[reason] += 1
         for j, k in enumerate(idx):
             outputs[k] = decoded[j * num_return_sequences : (j + 1) * num_return_sequences]
         logger.debug("generated %d / %d", min(start + batch_size, n), n)
+    if cut_reasons:
+        logger.info("early stop cut %d of %d outputs: %s", sum(cut_reasons.values()), n * num_return_sequences,
+                    dict(cut_reasons))  # fmt: skip
     return outputs

@@ -25,11 +25,14 @@ choice, kept as the default and documented in docs/training.md.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 __all__ = [
     "discount_weights",
     "discounted_returns",
+    "expand_encoder_outputs",
     "gather_token_logprobs",
     "kl_penalty_rewards",
     "leave_one_out_baseline",
@@ -215,3 +218,41 @@ def zero_spread_fraction(scores: torch.Tensor, k: int, atol: float = 1e-8) -> fl
     grouped = scores.view(-1, k)  # (num_prompts, k)
     spread = grouped.max(dim=1).values - grouped.min(dim=1).values
     return float((spread <= atol).float().mean())
+
+
+def expand_encoder_outputs(outputs: Any, k: int) -> Any:
+    """Repeat every per-prompt tensor of an encoder output ``k`` times along the batch dimension.
+
+    The prompt is encoded once and shared by its ``k`` samples, instead of encoding ``k`` identical copies. Generic
+    over the fields (the fused memory, its ``attention_mask``, the pattern states, hidden-state tuples, and any field
+    a model adds, such as the memory token ids of a copy mechanism): every tensor whose first dimension is the number
+    of prompts ``P`` is repeated, anything else is passed through. Gradients flow back to the single encoding (the
+    gradient of a repeated tensor is the sum over its copies, as with ``k`` separate encodings).
+
+    Args:
+        outputs (`ModelOutput` or `dict`): the encoder output of ``P`` prompts, e.g. `BaseModelOutput` with
+            ``last_hidden_state`` of shape `(P, L, d_model)`.
+        k: samples per prompt.
+
+    Returns:
+        The same type, with every batch tensor of shape `(P * k, ...)`; the ``k`` copies of a prompt are contiguous
+        (``generate(num_return_sequences=k)`` order). The input is not modified.
+    """
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    batch = None
+    for value in outputs.values():
+        if isinstance(value, torch.Tensor):
+            batch = value.shape[0]
+            break
+    if batch is None:
+        raise ValueError("the encoder output holds no tensor")
+
+    def expand(value: Any) -> Any:
+        if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape[0] == batch:
+            return value.repeat_interleave(k, dim=0)
+        if isinstance(value, (tuple, list)):
+            return type(value)(expand(v) for v in value)
+        return value
+
+    return type(outputs)(**{key: expand(value) for key, value in outputs.items()})

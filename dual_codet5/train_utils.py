@@ -128,8 +128,42 @@ def is_model_folder(path: str) -> bool:
     return os.path.isfile(os.path.join(path, "config.json"))
 
 
+def checkpoint_model_type(path: str) -> str | None:
+    """``"dual"`` / ``"baseline"`` for a folder saved by these scripts (it has ``training_args.yaml``), read from its
+    ``config.json`` (``dual_codet5`` / ``t5``); None for anything else (a preset name, CodeT5, a Hub id)."""
+    if not (is_model_folder(path) and os.path.isfile(os.path.join(path, ARGS_FILE))):
+        return None
+    with open(os.path.join(path, "config.json"), encoding="utf-8") as fh:
+        config_type = json.load(fh).get("model_type")
+    return "dual" if config_type == "dual_codet5" else "baseline"
+
+
+def resolve_model_type(model_args: ModelArguments) -> str:
+    """Set ``model_args.model_type`` when it was left unset, and return it.
+
+    A checkpoint saved by these scripts keeps its own type: ``--init_from runs/sft_baseline/final`` trains the
+    baseline further (turning it into a dual model with a fresh fusion would throw the training away), and asking
+    for the other type is an error. Anything else (presets, CodeT5) defaults to ``"dual"``.
+    """
+    saved = checkpoint_model_type(model_args.init_from)
+    if saved is not None and model_args.model_type not in (None, saved):
+        raise ValueError(
+            f"{model_args.init_from} holds a trained {saved} model; drop --model_type {model_args.model_type} "
+            f"(or pass --model_type {saved})"
+        )
+    if model_args.model_type is None:
+        model_args.model_type = saved or "dual"
+        if saved is not None:
+            logger.info("model type read from %s: %s", model_args.init_from, saved)
+    return model_args.model_type
+
+
 def build_model(model_args: ModelArguments, tokenizer: Any) -> torch.nn.Module:
-    """A fresh preset model, a CodeT5 warm start, or a model saved by these scripts (see ``--init_from``)."""
+    """A fresh preset model, a CodeT5 warm start, or a model saved by these scripts (see ``--init_from``).
+
+    An unset ``model_args.model_type`` is resolved first (`resolve_model_type`).
+    """
+    resolve_model_type(model_args)
     from transformers import AutoConfig, AutoModelForSeq2SeqLM, T5ForConditionalGeneration
 
     import modeling_dual_codet5  # noqa: F401  (registers the Auto classes)
@@ -274,10 +308,56 @@ def finish_training(
     return final
 
 
+def drop_tied_aliases(state_dict: dict[str, Any]) -> list[str]:
+    """Remove, in place, every entry that is an exact alias of an earlier one (same storage, offset, shape, strides).
+
+    A model with tied weights (the dual model's LM head and shared embedding; T5's ``shared`` / ``embed_tokens`` /
+    ``lm_head``) lists one tensor under several names. ``accelerator.save_state`` removes such duplicates itself,
+    since safetensors cannot store aliases, but logs "Removed shared tensor {...} while saving" every time, because
+    it cannot know whether the tie comes back on load. It does: ``accelerator.load_state`` loads through
+    ``safetensors.torch.load_model``, which re-fills aliased names from the stored one. Removing exact aliases
+    first writes the same file without the warning; partial overlaps (views) are left to accelerate, which still
+    warns about them.
+
+    Returns:
+        The removed names.
+    """
+    seen: dict[tuple[Any, ...], str] = {}
+    removed = []
+    for name, tensor in list(state_dict.items()):
+        if not isinstance(tensor, torch.Tensor) or tensor.device.type == "meta":
+            continue
+        key = (
+            tensor.device, tensor.untyped_storage().data_ptr(), tensor.storage_offset(), tuple(tensor.shape),
+            tensor.stride(), tensor.dtype,
+        )  # fmt: skip
+        if key in seen:
+            del state_dict[name]
+            removed.append(name)
+        else:
+            seen[key] = name
+    return removed
+
+
+def _drop_tied_aliases_hook(models: list[Any], weights: list[dict[str, Any]], output_dir: str) -> None:
+    """``register_save_state_pre_hook`` signature: runs on the state dicts ``save_state`` is about to write."""
+    for state_dict in weights:
+        removed = drop_tied_aliases(state_dict)
+        if removed:
+            logger.debug("save_state: tied weights stored once, not under %s", removed)
+
+
 def save_training_state(accelerator: Any, output_dir: str, step: int, epoch: int, keep: int) -> Path:
-    """``accelerator.save_state`` into ``state/step_{step}`` plus the counters needed to resume at that step."""
+    """``accelerator.save_state`` into ``state/step_{step}`` plus the counters needed to resume at that step.
+
+    Tied weights are written once, without accelerate's "Removed shared tensor" warning (`drop_tied_aliases`).
+    """
     folder = Path(output_dir) / STATE_DIR / f"step_{step}"
-    accelerator.save_state(str(folder))
+    handle = accelerator.register_save_state_pre_hook(_drop_tied_aliases_hook)
+    try:
+        accelerator.save_state(str(folder))
+    finally:
+        handle.remove()
     if accelerator.is_main_process:
         (folder / TRAINING_STATE_FILE).write_text(json.dumps({"completed_steps": step, "epoch": epoch}))
         if keep > 0:

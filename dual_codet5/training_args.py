@@ -32,11 +32,12 @@ MIXED_PRECISION = ("no", "fp16", "bf16")
 class ModelArguments:
     """Which model to train and where its weights come from."""
 
-    model_type: str = field(
-        default="dual",
+    model_type: str | None = field(
+        default=None,
         metadata={
             "help": "'dual' = the dual-encoder DualCodeT5ForConditionalGeneration; 'baseline' = a plain "
-            "T5ForConditionalGeneration of the same size reading intent + separator + pattern."
+            "T5ForConditionalGeneration of the same size reading intent + separator + pattern. Default: the type "
+            "of the --init_from checkpoint when these scripts saved it, else 'dual'."
         },
     )
     init_from: str = field(
@@ -67,7 +68,7 @@ class ModelArguments:
     )
 
     def __post_init__(self) -> None:
-        if self.model_type not in ("dual", "baseline"):
+        if self.model_type not in (None, "dual", "baseline"):
             raise ValueError(f"--model_type must be 'dual' or 'baseline', got {self.model_type!r}")
 
     @property

@@ -1,5 +1,6 @@
 """train_rl.py: a toy reward that a tiny model can learn is learnt; the k8s reward path runs end to end."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -124,7 +125,7 @@ def test_disable_dropout_keeps_activation_checkpointing_active():
     config = preset_config("tiny", vocab_size=40, pad_token_id=0, eos_token_id=2, decoder_start_token_id=0,
                            dropout_rate=0.5, fusion_dropout=0.5)  # fmt: skip
     model = DualCodeT5ForConditionalGeneration(config)
-    model.gradient_checkpointing_enable()
+    model.activation_checkpointing_enable()
     calls = []
     for module in model.modules():
         if hasattr(module, "_gradient_checkpointing_func"):
@@ -146,7 +147,7 @@ def test_rl_activation_checkpointing_runs_in_the_training_loop(data, tmp_path, m
     from modeling_dual_codet5 import DualCodeT5ForConditionalGeneration
 
     calls = []
-    enable = DualCodeT5ForConditionalGeneration.gradient_checkpointing_enable
+    enable = DualCodeT5ForConditionalGeneration.activation_checkpointing_enable
 
     def counting_enable(self, *args, **kwargs):
         enable(self, *args, **kwargs)
@@ -155,7 +156,7 @@ def test_rl_activation_checkpointing_runs_in_the_training_loop(data, tmp_path, m
                 inner = module._gradient_checkpointing_func
                 module._gradient_checkpointing_func = lambda *a, f=inner, **kw: calls.append(1) or f(*a, **kw)
 
-    monkeypatch.setattr(DualCodeT5ForConditionalGeneration, "gradient_checkpointing_enable", counting_enable)
+    monkeypatch.setattr(DualCodeT5ForConditionalGeneration, "activation_checkpointing_enable", counting_enable)
     flags = rl_flags(data, tmp_path, "--max_steps", "1", "--activation_checkpointing", "true",
                      "--per_device_train_batch_size", "2", "--num_samples", "2")  # fmt: skip
     train_rl.main(flags, reward_fn=toy_reward)
@@ -184,3 +185,119 @@ def test_rl_resuming_a_finished_run_trains_no_further(data, tmp_path):
     train_rl.main(flags)
     train_rl.main([*flags, "--resume_from_checkpoint", "latest"])
     assert [r["step"] for r in read_metrics(tmp_path / "metrics.jsonl") if "rl/reward" in r] == [1]
+
+
+# ------------------------------------------------------------------- encode each prompt once (issue 12, item 6)
+def _tiny_policy(model_type: str):
+    from transformers import T5ForConditionalGeneration
+
+    from modeling_dual_codet5 import DualCodeT5ForConditionalGeneration
+    from modeling_dual_codet5.presets import baseline_t5_config, preset_config
+
+    torch.manual_seed(0)
+    config = preset_config("tiny", vocab_size=40, pad_token_id=0, eos_token_id=2, decoder_start_token_id=0,
+                           dropout_rate=0.0, fusion_dropout=0.0)  # fmt: skip
+    if model_type == "dual":
+        return DualCodeT5ForConditionalGeneration(config)
+    return T5ForConditionalGeneration(baseline_t5_config(config))
+
+
+@pytest.mark.parametrize("model_type", ["dual", "baseline"])
+def test_encoding_each_prompt_once_gives_the_logprobs_and_gradients_of_k_encodings(model_type):
+    # the old path encoded every prompt k times (encoder_inputs(batch, repeat=k)); the new one encodes it once and
+    # repeats the encoder output: same log-probs, and the same gradients (the sum over the k copies) on every weight
+    from accelerate import Accelerator
+
+    from dual_codet5.rl import gather_token_logprobs
+
+    model, k = _tiny_policy(model_type).train(), 3
+    batch = {  # 2 prompts with padding, as the collator gives them
+        "input_ids": torch.tensor([[5, 6, 7, 2], [8, 9, 2, 0]]),
+        "attention_mask": torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]]),
+        "example_index": torch.tensor([0, 1]),
+    }
+    if model_type == "dual":
+        batch["pattern_input_ids"] = torch.tensor([[11, 12, 2], [13, 2, 0]])
+        batch["pattern_attention_mask"] = torch.tensor([[1, 1, 1], [1, 1, 0]])
+    sequences = torch.randint(3, 40, (2 * k, 6))
+    sequences[:, 0] = 0  # decoder start
+    tokens = sequences[:, 1:]
+
+    old_logits = model(**train_rl.encoder_inputs(batch, repeat=k), decoder_input_ids=sequences[:, :-1]).logits
+    old = gather_token_logprobs(old_logits, tokens)
+    old.sum().backward()
+    old_grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+    model.zero_grad()
+
+    new = gather_token_logprobs(train_rl.sequence_logits(model, batch, sequences[:, :-1], k, Accelerator()), tokens)
+    new.sum().backward()
+    torch.testing.assert_close(new, old, rtol=1e-5, atol=1e-6)
+    assert old_grads.keys() == {n for n, p in model.named_parameters() if p.grad is not None}
+    for name, grad in old_grads.items():
+        torch.testing.assert_close(dict(model.named_parameters())[name].grad, grad, rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_expand_encoder_outputs_repeats_every_batch_field():
+    from dataclasses import dataclass
+
+    from transformers.utils import ModelOutput
+
+    from dual_codet5.rl import expand_encoder_outputs
+
+    @dataclass
+    class CopyEncoderOutput(ModelOutput):  # what a copy-mechanism model may carry besides the memory
+        last_hidden_state: torch.Tensor | None = None
+        attention_mask: torch.Tensor | None = None
+        memory_token_ids: torch.Tensor | None = None
+        hidden_states: tuple[torch.Tensor, ...] | None = None
+        gate_bias: torch.Tensor | None = None
+
+    out = CopyEncoderOutput(
+        last_hidden_state=torch.arange(12.0).view(2, 3, 2),
+        attention_mask=torch.tensor([[1, 1, 0], [1, 1, 1]]),
+        memory_token_ids=torch.tensor([[7, 8, 0], [9, 10, 11]]),
+        hidden_states=(torch.zeros(2, 3, 2), torch.ones(2, 3, 2)),
+        gate_bias=torch.tensor([0.5]),  # not per prompt (first dimension 1 != 2 prompts): passed through
+    )
+    big = expand_encoder_outputs(out, 3)
+    assert type(big) is CopyEncoderOutput
+    # every per-prompt field, including the extra token ids and the hidden-state tuple; copies of a prompt contiguous
+    assert big.memory_token_ids.tolist() == [[7, 8, 0]] * 3 + [[9, 10, 11]] * 3
+    assert big.attention_mask.tolist() == [[1, 1, 0]] * 3 + [[1, 1, 1]] * 3
+    assert big.last_hidden_state.shape == (6, 3, 2) and torch.equal(big.last_hidden_state[3], out.last_hidden_state[1])
+    assert [h.shape[0] for h in big.hidden_states] == [6, 6]
+    assert big.gate_bias is out.gate_bias
+    assert out.memory_token_ids.shape == (2, 3)  # the input is left as it was
+    assert expand_encoder_outputs(out, 1).memory_token_ids.tolist() == out.memory_token_ids.tolist()
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        expand_encoder_outputs(out, 0)
+
+
+# ----------------------------------------------------- --init_from a trained baseline stays a baseline (item 6)
+def test_rl_from_a_trained_baseline_reads_the_model_type_from_the_checkpoint(data, tmp_path):
+    # regression: without --model_type baseline, RL from runs/sft_baseline/final built a dual model from the T5
+    # weights with a freshly initialised fusion (from_codet5), silently discarding the trained baseline
+    from safetensors.torch import load_file
+
+    import train_sft
+
+    sft = train_sft.main(
+        [*TINY_MODEL_FLAGS, "--model_type", "baseline", "--output_dir", str(tmp_path / "sft"),
+         "--tokenizer_name_or_path", str(data["tokenizer"]), "--train_file", str(data["train"]), "--max_steps", "1"]
+    )  # fmt: skip
+    final = train_rl.main(
+        rl_flags(data, tmp_path / "rl", "--init_from", str(sft), "--max_steps", "1", "--learning_rate", "0"),
+        reward_fn=toy_reward,
+    )
+    assert json.loads((final / "config.json").read_text())["model_type"] == "t5"
+    args = (final / "training_args.yaml").read_text()
+    assert "model_type: baseline" in args
+    # learning rate 0: the RL output is the SFT baseline itself, weight for weight (no fusion, no fresh tensors)
+    before, after = load_file(sft / "model.safetensors"), load_file(final / "model.safetensors")
+    assert before.keys() == after.keys() and not any("fusion" in key for key in after)
+    for key in before:
+        torch.testing.assert_close(after[key], before[key], msg=key)
+    # asking for the other type of a trained checkpoint is an error, not a conversion
+    with pytest.raises(ValueError, match="holds a trained baseline model"):
+        train_rl.main(rl_flags(data, tmp_path / "rl2", "--init_from", str(sft), "--model_type", "dual",
+                               "--max_steps", "1"), reward_fn=toy_reward)  # fmt: skip
