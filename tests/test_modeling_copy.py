@@ -314,15 +314,17 @@ def test_rl_tempered_logprobs_are_the_tempered_mixture(trained, batch):
 
 
 def test_plain_encoder_outputs_rebuild_the_copy_ids(trained, batch):
-    encoded = trained.get_encoder()(**gen_inputs(batch))
+    """A plain tuple / BaseModelOutput memory has no copy ids: they are rebuilt from input_ids, or a clear error."""
+    intent = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+    encoded = trained.get_encoder()(**intent)  # no pattern: the memory is the intent, so the intent mask fits it
     with torch.no_grad():
-        reference = trained(**batch).logits
-        as_tuple = trained(**batch, encoder_outputs=(encoded.last_hidden_state,)).logits
-    # a tuple has no memory mask: the intent mask is used for cross-attention, so compare the copy part only via
-    # the rebuilt ids (shape and values) and that it runs; the mask differs, so logits may differ slightly
-    assert as_tuple.shape == reference.shape and torch.isfinite(as_tuple).all()
+        reference = trained(**intent, labels=batch["labels"]).logits
+        as_tuple = trained(**intent, encoder_outputs=(encoded.last_hidden_state,), labels=batch["labels"]).logits
+    torch.testing.assert_close(as_tuple, reference, rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="needs the memory's token ids"):
         trained(encoder_outputs=BaseModelOutput(last_hidden_state=encoded.last_hidden_state), labels=batch["labels"])
+    with pytest.raises(ValueError, match="but the memory in encoder_outputs has"):  # ids that do not fit the memory
+        trained(**gen_inputs(batch), encoder_outputs=(encoded.last_hidden_state,), labels=batch["labels"])
 
 
 # ------------------------------------------------------------------------------------------- saving, precision
