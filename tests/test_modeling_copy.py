@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -454,3 +455,76 @@ def test_model_card_says_whether_the_model_copies(trained, tmp_path):
 
 
 # ------------------------------------------------------------------------------------------- the synthetic task
+# Targets are spans of random ids marked in the pattern: `pattern = noise BEGIN span END noise`, `target = span EOS`.
+# Training spans use ids from the lower half of the vocabulary, the evaluation spans ONLY ids from the upper half:
+# never seen as targets (nor anywhere) in training, so only a model that points can produce them. The shared input
+# embedding is frozen at its random initialisation for both models, so unseen ids look like seen ones (a trained
+# embedding would move away from the untouched rows and make the task about embedding drift, not pointing), and the
+# LM head is untied: a head tied to a frozen random embedding lets a plain model "copy" any id by reproducing its
+# embedding (measured: 62 % for the model without copy head at 600 steps), which is not the skill under test.
+SYN_VOCAB, SYN_BEGIN, SYN_END = 1000, 3, 4
+
+
+def synthetic_examples(n: int, ids: torch.Tensor, seed: int) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    intents, patterns, targets = [], [], []
+    for _ in range(n):
+        span, left, right = (int(torch.randint(lo, hi, (1,), generator=g)) for lo, hi in ((2, 6), (0, 4), (0, 4)))
+        tokens = ids[torch.randint(0, len(ids), (left + span + right,), generator=g)].tolist()
+        patterns.append(tokens[:left] + [SYN_BEGIN] + tokens[left : left + span] + [SYN_END] + tokens[left + span :])
+        targets.append(tokens[left : left + span] + [EOS])
+        intents.append(ids[torch.randint(0, len(ids), (3,), generator=g)].tolist())  # noise: the intent says nothing
+    return make_batch(intents, patterns, targets)
+
+
+def synthetic_accuracy(copy: bool, steps: int, seed: int = 0) -> float:
+    """Token accuracy (teacher-forced argmax, EOS included) on 200 spans of unseen ids after `steps` Adam steps."""
+    torch.manual_seed(seed)
+    config = preset_config(
+        "tiny", vocab_size=SYN_VOCAB, d_model=64, d_kv=16, d_ff=128, dropout_rate=0.0, fusion_dropout=0.0,
+        tie_word_embeddings=False, copy_mechanism=copy,
+    )  # fmt: skip
+    model = DualCodeT5ForConditionalGeneration(config).train()
+    model.get_input_embeddings().weight.requires_grad_(False)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=3e-3)
+    seen, unseen = torch.arange(5, SYN_VOCAB // 2), torch.arange(SYN_VOCAB // 2, SYN_VOCAB)
+    for step in range(steps):
+        loss = model(**synthetic_examples(32, seen, seed=1000 + step)).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    test = synthetic_examples(200, unseen, seed=1)
+    with torch.no_grad():
+        predicted = model.eval()(**test).logits.argmax(-1)
+    mask = test["labels"] != -100
+    return float((predicted[mask] == test["labels"][mask]).float().mean())
+
+
+def _run_synthetic(steps: int) -> tuple[float, float]:
+    start = time.perf_counter()
+    copy_acc, plain_acc = synthetic_accuracy(True, steps), synthetic_accuracy(False, steps)
+    print(
+        f"\nsynthetic span copy, {steps} steps, unseen ids: copy {copy_acc:.1%}, no copy {plain_acc:.1%} "
+        f"({time.perf_counter() - start:.0f} s)"
+    )
+    return copy_acc, plain_acc
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    reason="issue 11 target (>= 90 % within a few hundred CPU steps) not reached yet: measured 64 % (copy) at 600 "
+    "steps with this set-up (80 % with a head tied to the frozen embedding, where the plain model also reaches 62 %)",
+    strict=False,
+)
+def test_synthetic_copy_task_reaches_90_percent_on_unseen_ids():
+    copy_acc, plain_acc = _run_synthetic(600)
+    assert copy_acc >= 0.90 and plain_acc < 0.50
+
+
+def test_synthetic_copy_task_fast():
+    """150 steps (~25 s): the copy model already produces unseen ids; the plain one gets little beyond EOS.
+
+    Measured: copy 58.1 %, no copy 22.8 % (EOS is ~22 % of the target tokens, the rest are unseen ids).
+    """
+    copy_acc, plain_acc = _run_synthetic(150)
+    assert copy_acc >= 0.45 and plain_acc < 0.30 and copy_acc - plain_acc >= 0.25
