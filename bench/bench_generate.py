@@ -19,6 +19,11 @@ about 1-2 minutes):
 GPU (CodeT5-base shape, the issue's batch sizes):
 
     python bench/bench_generate.py --device cuda --preset base --batch-sizes 1 32 128 --new-tokens 64
+
+`--copy` adds the pointer-generator variant (`copy_mechanism=True`, otherwise the same config) as a third model in
+the same rounds and reports its overhead against the dual model without copy (`copy / dual` time ratio):
+
+    python bench/bench_generate.py --copy --batch-sizes 1 8 --caches dynamic
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds per cell, best kept (default 3)")
     parser.add_argument("--dtype", default=None, help="float32/bfloat16 (default: bfloat16 on CUDA, float32 on CPU)")
     parser.add_argument("--json", type=Path, default=None, help="also write the measurements to this JSON file")
+    parser.add_argument("--copy", action="store_true", help="also time the copy_mechanism=True variant")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: 1 on CPU)")
     parser.add_argument(
         "--clock",
@@ -112,6 +118,12 @@ def main(argv: list[str] | None = None) -> None:
     torch.manual_seed(0)
     dual = DualCodeT5ForConditionalGeneration(config).to(device=device, dtype=dtype).eval()
     t5 = T5ForConditionalGeneration(baseline_t5_config(config)).to(device=device, dtype=dtype).eval()
+    models = {"dual": dual, "t5": t5}
+    if args.copy:
+        copy_config = config.to_dict()
+        copy_config["copy_mechanism"] = True
+        copy = DualCodeT5ForConditionalGeneration(type(config).from_dict(copy_config))
+        models["copy"] = copy.to(device=device, dtype=dtype).eval()
     shape = (f"d_model {config.d_model}, layers {config.num_layers}/{config.pattern_num_layers}/"
              f"{config.num_decoder_layers} (intent/pattern/decoder), heads {config.num_heads}, "
              f"vocab {config.vocab_size}")  # fmt: skip
@@ -122,8 +134,9 @@ def main(argv: list[str] | None = None) -> None:
           f"best of {repeats} after 1 warm-up; {clock_name} clock\n")  # fmt: skip
 
     rows = []
-    print("| batch | decoding | cache | dual tok/s | T5 tok/s | dual / T5 |")
-    print("|---:|---|---|---:|---:|---:|")
+    copy_head = " dual+copy tok/s | copy time / dual time |" if args.copy else ""
+    print("| batch | decoding | cache | dual tok/s | T5 tok/s | dual / T5 |" + copy_head)
+    print("|---:|---|---|---:|---:|---:|" + ("---:|---:|" if args.copy else ""))
     for batch_size in batch_sizes:
         gen = torch.Generator().manual_seed(batch_size)
         intent = torch.randint(3, config.vocab_size, (batch_size, args.intent_length), generator=gen)
@@ -139,16 +152,20 @@ def main(argv: list[str] | None = None) -> None:
                           "cache_implementation": cache}  # fmt: skip
                 if decoding == "beam4":
                     kwargs["num_beams"] = 4
+                inputs = {"dual": dual_inputs, "t5": t5_inputs, "copy": dual_inputs}
                 with torch.inference_mode():
-                    best = timed_pair({"dual": dual, "t5": t5}, {"dual": dual_inputs, "t5": t5_inputs}, kwargs,
-                                      repeats, device, clock)  # fmt: skip
+                    best = timed_pair(models, {k: inputs[k] for k in models}, kwargs, repeats, device, clock)
                 dual_s, t5_s = best["dual"], best["t5"]
                 tokens = batch_size * new_tokens
                 row = {"batch": batch_size, "decoding": decoding, "cache": cache,
                        "dual_tok_s": tokens / dual_s, "t5_tok_s": tokens / t5_s, "ratio": t5_s / dual_s}  # fmt: skip
+                copy_cells = ""
+                if args.copy:
+                    row.update(copy_tok_s=tokens / best["copy"], copy_time_ratio=best["copy"] / dual_s)
+                    copy_cells = f" {row['copy_tok_s']:,.0f} | {row['copy_time_ratio']:.3f} |"
                 rows.append(row)
                 print(f"| {batch_size} | {decoding} | {cache} | {row['dual_tok_s']:,.0f} | {row['t5_tok_s']:,.0f} "
-                      f"| {row['ratio']:.2f}x |", flush=True)  # fmt: skip
+                      f"| {row['ratio']:.2f}x |" + copy_cells, flush=True)  # fmt: skip
     if args.json:
         meta = {"device": device_name, "dtype": str(dtype), "shape": shape, "new_tokens": new_tokens,
                 "clock": clock_name, "intent_length": args.intent_length,

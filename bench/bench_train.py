@@ -18,6 +18,11 @@ Commands::
     python bench/bench_train.py --preset base --batch_size 32 --intent_len 128 --pattern_len 256 --target_len 512 \\
         --steps 20 --warmup 5 --corpus_batches 50 --output_json bench/results_h100.json
 
+``--copy`` adds the pointer-generator variant (``copy_mechanism=True``, otherwise the same config) to the fixed-shape
+measurement and reports its step time against the dual model without copy (``copy/dual``)::
+
+    python bench/bench_train.py --copy --modes eager --corpus_batches 0
+
 Results are printed as a Markdown table and written as JSON (``--output_json``).
 """
 
@@ -58,6 +63,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--corpus_batches", type=int, default=6, help="Batches of the real-corpus measurement (0 = skip).")
     p.add_argument("--corpus_max_length", type=int, default=256, help="Truncation of the real-corpus sequences.")
     p.add_argument("--output_json", default=None)
+    p.add_argument("--copy", action="store_true", help="Also time the copy_mechanism=True variant of the dual model.")
     p.add_argument("--seed", type=int, default=0)
     return p.parse_args(argv)
 
@@ -78,10 +84,14 @@ def build_models(args: argparse.Namespace, device: torch.device) -> dict[str, to
         overrides["vocab_size"] = vocab
     config = preset_config(args.preset, **overrides)
     torch.manual_seed(args.seed)
-    return {
+    models = {
         "dual": DualCodeT5ForConditionalGeneration(config).to(device),
         "t5": T5ForConditionalGeneration(baseline_t5_config(config)).to(device),
     }
+    if args.copy:
+        copy_config = preset_config(args.preset, **{**overrides, "copy_mechanism": True})
+        models["copy"] = DualCodeT5ForConditionalGeneration(copy_config).to(device)
+    return models
 
 
 def synthetic_batch(args: argparse.Namespace, vocab: int, device: torch.device, dual: bool) -> dict[str, torch.Tensor]:
@@ -136,7 +146,7 @@ def fixed_shape_bench(args, models, device, autocast_dtype) -> list[dict]:
     rows = []
     for mode in args.modes:
         for name, model in models.items():
-            batch = synthetic_batch(args, model.config.vocab_size, device, dual=name == "dual")
+            batch = synthetic_batch(args, model.config.vocab_size, device, dual=name != "t5")
             run_model = torch.compile(model) if mode == "compiled" else model
             opt = torch.optim.AdamW(model.parameters(), lr=1e-5)
             sec, warm = time_steps(run_model, opt, [batch], args.steps, args.warmup, device, autocast_dtype)
@@ -150,6 +160,8 @@ def fixed_shape_bench(args, models, device, autocast_dtype) -> list[dict]:
         by = {r["model"]: r for r in rows if r["mode"] == mode}
         if {"dual", "t5"} <= by.keys():
             by["dual"]["ratio_vs_t5"] = by["dual"]["total_tok_s"] / by["t5"]["total_tok_s"]
+        if {"dual", "copy"} <= by.keys():
+            by["copy"]["copy_time_ratio"] = by["copy"]["ms_per_step"] / by["dual"]["ms_per_step"]
     return rows
 
 
@@ -200,12 +212,15 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"device {env['device']}, torch {env['torch']}, {env['autocast']}, preset {args.preset}, "
           f"B={args.batch_size}, intent {args.intent_len} + pattern {args.pattern_len} (T5: one source of "
           f"{args.intent_len + args.pattern_len}), target {args.target_len}")  # fmt: skip
-    print("\n| model | mode | params (M) | ms/step | target tok/s | total tok/s | dual/T5 | warm-up s |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("\n| model | mode | params (M) | ms/step | target tok/s | total tok/s | dual/T5 | copy/dual time "
+          "| warm-up s |")  # fmt: skip
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in fixed:
         ratio = f"{r['ratio_vs_t5']:.2f}x" if "ratio_vs_t5" in r else ""
+        copy_ratio = f"{r['copy_time_ratio']:.3f}" if "copy_time_ratio" in r else ""
         print(f"| {r['model']} | {r['mode']} | {r['params_m']:.2f} | {r['ms_per_step']:.1f} | "
-              f"{r['target_tok_s']:,.0f} | {r['total_tok_s']:,.0f} | {ratio} | {r['warmup_s']:.1f} |")  # fmt: skip
+              f"{r['target_tok_s']:,.0f} | {r['total_tok_s']:,.0f} | {ratio} | {copy_ratio} | "
+              f"{r['warmup_s']:.1f} |")  # fmt: skip
     if corpus:
         print("\n| real corpus, dual, eager | batches | padding share | non-padding tok/s | ms/step |")
         print("|---|---:|---:|---:|---:|")

@@ -83,6 +83,16 @@ def write_model_card(
     if is_dual:
         layers += f" + {config.get('pattern_num_layers')} pattern-encoder"
     layers += f" + {config.get('num_decoder_layers')} decoder layers"
+    copies = is_dual and bool(config.get("copy_mechanism", False))
+    copy_source = {"memory": "intent and pattern", "intent": "intent", "pattern": "pattern"}.get(
+        config.get("copy_from", "memory"), str(config.get("copy_from"))
+    )
+    copy_text = (
+        f"It copies: a pointer-generator head (See et al. 2017) mixes the vocabulary distribution with a copy "
+        f"distribution over the {copy_source} tokens, so `logits` are log-probabilities (`copy_mechanism: true`)."
+        if copies
+        else "It does not copy (no pointer-generator head): every token comes from the vocabulary distribution."
+    )
     stage_text = {
         "sft": "stage 1, supervised fine-tuning (cross-entropy on intent -> YAML pairs)",
         "rl": "stage 2, REINFORCE with a leave-one-out baseline (RLOO, arXiv 2402.14740), discount gamma and a "
@@ -131,7 +141,7 @@ tags:
 - yaml
 - code-generation
 - t5
-- {"dual-encoder" if is_dual else "single-encoder-baseline"}
+- {"dual-encoder" if is_dual else "single-encoder-baseline"}{chr(10) + "- pointer-generator" if copies else ""}
 ---
 
 # {name}
@@ -140,6 +150,7 @@ Natural-language intent -> Kubernetes YAML. {"A dual-encoder CodeT5 (intent enco
 "multi-head attention; remote code: load with `trust_remote_code=True`)" if is_dual else
 "The single-encoder T5 baseline (intent and pattern concatenated with a separator)"}: d_model {config.get("d_model")},
 {layers}, vocabulary {config.get("vocab_size")}. Trained by the dual-codet5 project, {stage_text}.
+{copy_text}
 
 ## Usage
 

@@ -34,7 +34,9 @@ STATE_DIR = "state"
 TRAINING_STATE_FILE = "training_state.json"
 ARGS_FILE = "training_args.yaml"
 #: DualCodeT5Config fields that a T5Config does not have
-DUAL_ONLY_FIELDS = ("pattern_num_layers", "fusion_num_heads", "fusion_dropout", "tie_encoders")
+DUAL_ONLY_FIELDS = (
+    "pattern_num_layers", "fusion_num_heads", "fusion_dropout", "tie_encoders", "copy_mechanism", "copy_from",
+)  # fmt: skip
 RewardFn = Callable[[list[str], list[str]], list[float]]
 
 

@@ -60,6 +60,14 @@ class ModelArguments:
             "'num_layers=2,d_model=128,dropout_rate=0.0'. Values are parsed as YAML scalars."
         },
     )
+    copy_mechanism: bool | None = field(
+        default=None,
+        metadata={
+            "help": "true: a pointer-generator DualCodeT5 that can copy intent and pattern tokens (docs/copy.md); "
+            "false: no copy head. Default: what the preset / checkpoint config says (presets: false). Ignored by "
+            "--model_type baseline (plain T5 cannot copy)."
+        },
+    )
     tokenizer_name_or_path: str | None = field(
         default=None,
         metadata={
@@ -80,15 +88,16 @@ class ModelArguments:
         return self.init_from in PRESET_NAMES
 
     def overrides(self) -> dict[str, Any]:
-        """``config_overrides`` as a dict (``"a=1,b=x"`` -> ``{"a": 1, "b": "x"}``)."""
-        if not self.config_overrides:
-            return {}
+        """``config_overrides`` as a dict (``"a=1,b=x"`` -> ``{"a": 1, "b": "x"}``), plus ``copy_mechanism`` when set
+        (the flag wins over the same key in ``config_overrides``)."""
         out: dict[str, Any] = {}
-        for item in self.config_overrides.split(","):
+        for item in self.config_overrides.split(",") if self.config_overrides else []:
             key, sep, value = item.partition("=")
             if not sep or not key.strip():
                 raise ValueError(f"--config_overrides item {item!r} is not of the form key=value")
             out[key.strip()] = yaml.load(value.strip(), Loader=_YAML_LOADER)
+        if self.copy_mechanism is not None:
+            out["copy_mechanism"] = self.copy_mechanism
         return out
 
 

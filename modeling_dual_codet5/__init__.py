@@ -8,10 +8,12 @@ from transformers import AutoConfig, AutoModelForSeq2SeqLM
 
 from .configuration_dual_codet5 import DualCodeT5Config
 from .modeling_dual_codet5 import (
+    DualCodeT5CopyHead,
     DualCodeT5Encoder,
     DualCodeT5EncoderOutput,
     DualCodeT5ForConditionalGeneration,
     DualCodeT5PreTrainedModel,
+    DualCodeT5Seq2SeqLMOutput,
 )
 
 AutoConfig.register(DualCodeT5Config.model_type, DualCodeT5Config, exist_ok=True)
@@ -22,8 +24,10 @@ DualCodeT5ForConditionalGeneration.register_for_auto_class("AutoModelForSeq2SeqL
 
 __all__ = [
     "DualCodeT5Config",
+    "DualCodeT5CopyHead",
     "DualCodeT5Encoder",
     "DualCodeT5EncoderOutput",
     "DualCodeT5ForConditionalGeneration",
     "DualCodeT5PreTrainedModel",
+    "DualCodeT5Seq2SeqLMOutput",
 ]

@@ -12,6 +12,7 @@ from typing import Any
 from transformers import PretrainedConfig
 
 _FEED_FORWARD_ACTIVATIONS = ("relu", "gelu", "gelu_new", "silu", "gelu_pytorch_tanh", "quick_gelu")
+_COPY_SOURCES = ("memory", "intent", "pattern")
 
 
 class DualCodeT5Config(PretrainedConfig):
@@ -57,6 +58,13 @@ class DualCodeT5Config(PretrainedConfig):
             Dropout on the fusion attention weights and on its residual branch.
         tie_encoders (`bool`, *optional*, defaults to `False`):
             Whether the intent and pattern encoders share one set of weights (the seed design keeps them separate).
+        copy_mechanism (`bool`, *optional*, defaults to `False`):
+            Pointer-generator output (See et al. 2017, arXiv 1704.04368): a gate `p_gen` mixes the LM head's
+            distribution with a copy distribution from a dedicated attention head over the encoder memory, scattered
+            onto the memory tokens' ids. The model then returns normalised log-probabilities as `logits`.
+        copy_from (`str`, *optional*, defaults to `"memory"`):
+            Which memory tokens can be copied: `"memory"` (intent and pattern tokens, the whole memory the decoder
+            cross-attends to), `"intent"` or `"pattern"`. Only used with `copy_mechanism=True`.
         tie_word_embeddings (`bool`, *optional*, defaults to `True`):
             Whether the LM head shares the token embedding. As in T5 v1.0 / CodeT5, a tied head also rescales the
             decoder output by `d_model ** -0.5`; T5 v1.1-style checkpoints set it to `False`.
@@ -103,6 +111,8 @@ class DualCodeT5Config(PretrainedConfig):
         fusion_num_heads: int = 8,
         fusion_dropout: float = 0.1,
         tie_encoders: bool = False,
+        copy_mechanism: bool = False,
+        copy_from: str = "memory",
         tie_word_embeddings: bool = True,
         use_cache: bool = True,
         pad_token_id: int | None = 0,
@@ -129,6 +139,8 @@ class DualCodeT5Config(PretrainedConfig):
         self.fusion_num_heads = fusion_num_heads
         self.fusion_dropout = fusion_dropout
         self.tie_encoders = tie_encoders
+        self.copy_mechanism = copy_mechanism
+        self.copy_from = copy_from
         self.tie_word_embeddings = tie_word_embeddings
         self.use_cache = use_cache
         self.pad_token_id = pad_token_id
@@ -158,9 +170,11 @@ class DualCodeT5Config(PretrainedConfig):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError(f"DualCodeT5Config.{name} must be a positive number, got {value!r}")
-        for name in ("tie_encoders", "tie_word_embeddings", "use_cache"):
+        for name in ("tie_encoders", "tie_word_embeddings", "use_cache", "copy_mechanism"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"DualCodeT5Config.{name} must be a bool, got {getattr(self, name)!r}")
+        if self.copy_from not in _COPY_SOURCES:
+            raise ValueError(f"DualCodeT5Config.copy_from must be one of {_COPY_SOURCES}, got {self.copy_from!r}")
         if self.d_model % self.fusion_num_heads != 0:
             raise ValueError(
                 f"DualCodeT5Config.fusion_num_heads ({self.fusion_num_heads}) must divide d_model ({self.d_model}); "

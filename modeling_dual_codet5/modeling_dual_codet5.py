@@ -15,6 +15,13 @@ memory = concat(f, p) (B, Li + Lp, d), memory mask = concat(attention_mask, patt
 decoder (T5 stack, cross-attends to memory) ─► LM head ─► logits (B, T, vocab)
 ```
 
+With `config.copy_mechanism` (a pointer-generator, See et al. 2017, arXiv 1704.04368) a copy head attends from each
+decoder state `s` over the memory (one dedicated bilinear head), gives a copy distribution over the memory positions,
+scatters it onto those positions' token ids and mixes: `p = p_gen * P_vocab + (1 - p_gen) * P_copy` with
+`p_gen = sigmoid(w . [s; context] + b)`. `logits` are then `log p` (normalised log-probabilities, float32), so every
+`generate` mode, `compute_transition_scores` and `log_softmax(logits / T)` work unchanged. The memory's token ids
+travel inside the encoder output (`copy_input_ids`), which `generate` expands for beams like the states.
+
 `get_encoder()` returns a module that takes both inputs and returns the memory with its mask as one
 `BaseModelOutput`, so `generate` (beam expansion, `num_return_sequences`, KV and static caches) needs no special path.
 """
@@ -58,10 +65,55 @@ class DualCodeT5EncoderOutput(BaseModelOutput):
             and the decoder uses it instead of the intent-only `attention_mask`.
         pattern_last_hidden_state (`torch.FloatTensor` of shape `(batch_size, pattern_length, d_model)`, *optional*):
             Pattern encoder output (zeros at padding), `None` without a pattern.
+        copy_input_ids (`torch.LongTensor` of shape `(batch_size, intent_length + pattern_length)`, *optional*):
+            Only with `config.copy_mechanism`: the token id of every memory position, `-1` where nothing may be
+            copied (padding, and positions outside `config.copy_from`). A tensor field, so `generate` expands it
+            for beam search and `num_return_sequences` together with the states, and cached decoding steps
+            (which get only `encoder_outputs`) still find it.
     """
 
     attention_mask: torch.LongTensor | None = None
     pattern_last_hidden_state: torch.FloatTensor | None = None
+    copy_input_ids: torch.LongTensor | None = None
+
+
+@dataclass
+class DualCodeT5Seq2SeqLMOutput(Seq2SeqLMOutput):
+    r"""
+    [`~modeling_outputs.Seq2SeqLMOutput`] plus the pointer-generator gate.
+
+    Args:
+        p_gen (`torch.FloatTensor` of shape `(batch_size, target_length)`, *optional*):
+            Only with `config.copy_mechanism`: the weight of the LM head's distribution at each step (1 - p_gen is
+            the copy weight; 1 where the example has nothing to copy from).
+    """
+
+    p_gen: torch.FloatTensor | None = None
+
+
+def _copy_input_ids(
+    config: DualCodeT5Config,
+    input_ids: torch.LongTensor,
+    attention_mask: torch.Tensor,
+    pattern_input_ids: torch.LongTensor | None,
+    pattern_attention_mask: torch.Tensor | None,
+) -> torch.LongTensor:
+    """The id each memory position can copy, `-1` for padding and for positions outside `config.copy_from`.
+
+    Returns:
+        `torch.LongTensor` of shape `(batch_size, intent_length [+ pattern_length])`, laid out like the memory.
+    """
+    intent = input_ids.masked_fill(attention_mask == 0, -1)
+    if config.copy_from == "pattern":
+        intent = torch.full_like(intent, -1)
+    if pattern_input_ids is None or pattern_input_ids.shape[1] == 0:
+        return intent
+    if pattern_attention_mask is None:
+        pattern_attention_mask = (pattern_input_ids != config.pad_token_id).long()
+    pattern = pattern_input_ids.masked_fill(pattern_attention_mask == 0, -1)
+    if config.copy_from == "intent":
+        pattern = torch.full_like(pattern, -1)
+    return torch.cat([intent, pattern], dim=1)
 
 
 def _stack_config(config: DualCodeT5Config, num_layers: int, is_decoder: bool) -> T5Config:
@@ -142,6 +194,65 @@ class DualCodeT5Fusion(nn.Module):
         return self.layer_norm(intent_states + self.dropout(attended))
 
 
+class DualCodeT5CopyHead(nn.Module):
+    """Pointer-generator output layer: one bilinear attention head over the memory and the gate `p_gen`.
+
+    `score(s, m) = (W_q s) . m / sqrt(d_model)` needs no projection of the memory, so a cached decoding step costs
+    one `(d_model x d_model)` product plus attention over the memory, like one more full-width cross-attention head.
+    """
+
+    def __init__(self, config: DualCodeT5Config) -> None:
+        super().__init__()
+        self.scale = config.d_model**-0.5
+        # Parameters held directly (not in nn.Linear children): transformers initialises a remote-code module only
+        # when it owns parameters, so `_init_weights` sees this module and can draw them at the right scale.
+        self.query_weight = nn.Parameter(torch.empty(config.d_model, config.d_model))  # W_q: (d, d)
+        self.gate_weight = nn.Parameter(torch.empty(1, 2 * config.d_model))  # w: (1, 2d) over [s; context]
+        self.gate_bias = nn.Parameter(torch.zeros(1))  # b
+
+    def forward(
+        self,
+        decoder_states: torch.Tensor,
+        memory: torch.Tensor,
+        copy_input_ids: torch.LongTensor,
+        lm_logits: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""
+        Args:
+            decoder_states (`torch.FloatTensor` of shape `(batch_size, target_length, d_model)`):
+                Output of the decoder stack (before the tied-head rescaling).
+            memory (`torch.FloatTensor` of shape `(batch_size, memory_length, d_model)`):
+                The encoder memory the decoder cross-attends to.
+            copy_input_ids (`torch.LongTensor` of shape `(batch_size, memory_length)`):
+                Token id of each memory position, `-1` where nothing may be copied.
+            lm_logits (`torch.FloatTensor` of shape `(batch_size, target_length, vocab_size)`):
+                Scores of the LM head.
+
+        Returns:
+            `(log_probs, p_gen)`: `torch.FloatTensor` (float32) of shape `(batch_size, target_length, vocab_size)`
+            with `logsumexp(log_probs, -1) == 0`, and the effective gate of shape `(batch_size, target_length)`.
+        """
+        copyable = copy_input_ids >= 0  # (B, M)
+        has_source = copyable.any(dim=1)  # (B,): a row with nothing to copy generates only
+        query = nn.functional.linear(decoder_states, self.query_weight)  # (B, T, d)
+        scores = torch.matmul(query, memory.transpose(1, 2)).float() * self.scale  # (B, T, M)
+        scores = scores.masked_fill(~copyable[:, None, :], torch.finfo(torch.float32).min)
+        # padding gets exactly 0 (also in a row without any copyable position, where softmax is uniform)
+        attention = torch.softmax(scores, dim=-1) * copyable[:, None, :]  # (B, T, M)
+        context = torch.matmul(attention.to(memory.dtype), memory)  # (B, T, d)
+        features = torch.cat([decoder_states, context.to(decoder_states.dtype)], dim=-1)  # (B, T, 2d)
+        gate = nn.functional.linear(features, self.gate_weight, self.gate_bias).squeeze(-1)  # (B, T)
+        copy_weight = torch.sigmoid(-gate.float()) * has_source[:, None]  # (B, T): 1 - p_gen
+        # Mix in probability space (float32; a log-space logaddexp would need log 0 for ids absent from the memory,
+        # whose gradient is NaN), then clamp before the log: the clamp moves at most vocab_size * 1.2e-38 mass and
+        # its gradient below the clamp is 0, so no log 0 / inf / NaN in any dtype.
+        probs = torch.softmax(lm_logits.float(), dim=-1) * (1.0 - copy_weight)[..., None]  # (B, T, V)
+        index = copy_input_ids.clamp(min=0)[:, None, :].expand(-1, probs.shape[1], -1)  # (B, T, M)
+        probs = probs.scatter_add(-1, index, attention * copy_weight[..., None])
+        log_probs = torch.log(probs.clamp(min=torch.finfo(torch.float32).tiny))
+        return log_probs, 1.0 - copy_weight
+
+
 class DualCodeT5Encoder(nn.Module):
     """
     The two encoders, the fusion and the shared token embedding, as one module: what `get_encoder()` returns and
@@ -187,8 +298,8 @@ class DualCodeT5Encoder(nn.Module):
                 passes the pattern inputs through (docs/hf_notes.md gotcha 4).
 
         Returns:
-            [`DualCodeT5EncoderOutput`] with `last_hidden_state` of shape `(batch_size, memory_length, d_model)` and
-            its `attention_mask`.
+            [`DualCodeT5EncoderOutput`] with `last_hidden_state` of shape `(batch_size, memory_length, d_model)`,
+            its `attention_mask` and (copy models) `copy_input_ids`.
         """
         if input_ids is None:
             raise ValueError("DualCodeT5Encoder needs `input_ids` (the intent tokens)")
@@ -223,12 +334,19 @@ class DualCodeT5Encoder(nn.Module):
         else:
             memory = torch.cat([fused, pattern_states], dim=1)
             memory_mask = torch.cat([attention_mask, pattern_attention_mask], dim=1)
+        copy_input_ids = None
+        if self.config.copy_mechanism:
+            copy_input_ids = _copy_input_ids(
+                self.config, input_ids, attention_mask, pattern_input_ids if pattern_states is not None else None,
+                pattern_attention_mask,
+            )  # fmt: skip
         return DualCodeT5EncoderOutput(
             last_hidden_state=memory,
             hidden_states=intent.hidden_states,
             attentions=intent.attentions,
             attention_mask=memory_mask,
             pattern_last_hidden_state=pattern_states,
+            copy_input_ids=copy_input_ids,
         )
 
 
@@ -240,7 +358,7 @@ class DualCodeT5PreTrainedModel(PreTrainedModel):
     base_model_prefix = "dual_codet5"
     main_input_name = "input_ids"
     supports_gradient_checkpointing = True
-    _no_split_modules = ["T5Block", "DualCodeT5Fusion"]
+    _no_split_modules = ["T5Block", "DualCodeT5Fusion", "DualCodeT5CopyHead"]
     # T5's feed-forward output projection overflows in fp16; transformers keeps it in fp32 when loading in fp16.
     _keep_in_fp32_modules = ["wo"]
     _supports_flash_attn = False  # T5's relative position bias is an additive score bias
@@ -249,13 +367,20 @@ class DualCodeT5PreTrainedModel(PreTrainedModel):
     _can_compile_fullgraph = True
 
     def _init_weights(self, module: nn.Module) -> None:
-        """T5's initialisation for the embedding and the LM head, Xavier for the fusion attention.
+        """T5's initialisation for the embedding and the LM head, Xavier for the fusion attention, unit-scale
+        normal for the copy head.
 
         The T5 stacks are `PreTrainedModel`s themselves and are initialised by T5's own `_init_weights`.
         `transformers.initialization` functions leave tensors loaded from a checkpoint untouched.
         """
         factor = self.config.initializer_factor
-        if isinstance(module, nn.MultiheadAttention):
+        if isinstance(module, DualCodeT5CopyHead):
+            # q . m / sqrt(d) and the gate logit start at unit scale; p_gen starts near 0.5
+            d_model = self.config.d_model
+            init.normal_(module.query_weight, mean=0.0, std=factor * d_model**-0.5)
+            init.normal_(module.gate_weight, mean=0.0, std=factor * (2 * d_model) ** -0.5)
+            init.zeros_(module.gate_bias)
+        elif isinstance(module, nn.MultiheadAttention):
             init.xavier_uniform_(module.in_proj_weight)
             init.zeros_(module.in_proj_bias)
             init.xavier_uniform_(module.out_proj.weight)
@@ -306,6 +431,7 @@ class DualCodeT5ForConditionalGeneration(DualCodeT5PreTrainedModel, GenerationMi
         self.encoder = DualCodeT5Encoder(config)
         self.decoder = _build_stack(config, config.num_decoder_layers, is_decoder=True)
         self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        self.copy_head = DualCodeT5CopyHead(config) if config.copy_mechanism else None
         self.post_init()
 
     @property
@@ -347,7 +473,7 @@ class DualCodeT5ForConditionalGeneration(DualCodeT5PreTrainedModel, GenerationMi
         labels: torch.LongTensor | None = None,
         use_cache: bool | None = None,
         **kwargs: Any,
-    ) -> Seq2SeqLMOutput:
+    ) -> DualCodeT5Seq2SeqLMOutput:
         r"""
         Args:
             input_ids (`torch.LongTensor` of shape `(batch_size, intent_length)`):
@@ -366,7 +492,8 @@ class DualCodeT5ForConditionalGeneration(DualCodeT5PreTrainedModel, GenerationMi
             encoder_outputs ([`DualCodeT5EncoderOutput`], *optional*):
                 Precomputed memory (what `generate` passes after its single encoder call); skips both encoders.
                 Its `attention_mask` is the memory mask; a plain tuple/`BaseModelOutput` falls back to
-                `attention_mask`.
+                `attention_mask` (and, for a copy model, rebuilds `copy_input_ids` from `input_ids` and the
+                pattern inputs, which must then be given).
             cache ([`~cache_utils.EncoderDecoderCache`], *optional*):
                 Decoder key/value cache (the name `generate` uses in transformers 5).
             labels (`torch.LongTensor` of shape `(batch_size, target_length)`, *optional*):
@@ -375,8 +502,10 @@ class DualCodeT5ForConditionalGeneration(DualCodeT5PreTrainedModel, GenerationMi
                 Return the decoder cache (`config.use_cache` by default).
 
         Returns:
-            [`~modeling_outputs.Seq2SeqLMOutput`]: `logits` of shape `(batch_size, target_length, vocab_size)`,
-            `loss` (scalar) when `labels` are given, `cache`, and the memory as `encoder_last_hidden_state`.
+            [`DualCodeT5Seq2SeqLMOutput`]: `logits` of shape `(batch_size, target_length, vocab_size)`, `loss`
+            (scalar) when `labels` are given, `cache`, and the memory as `encoder_last_hidden_state`. With
+            `config.copy_mechanism`, `logits` are the float32 log-probabilities of the pointer-generator mixture,
+            `loss` is their negative log-likelihood, and `p_gen` is the gate.
         """
         if encoder_outputs is None:
             encoder_outputs = self.encoder(
@@ -418,13 +547,21 @@ class DualCodeT5ForConditionalGeneration(DualCodeT5PreTrainedModel, GenerationMi
             sequence_output = sequence_output * (self.model_dim**-0.5)
         logits = self.lm_head(sequence_output)
 
+        p_gen = None
+        if self.copy_head is not None:
+            copy_input_ids = getattr(encoder_outputs, "copy_input_ids", None)
+            if copy_input_ids is None:
+                copy_input_ids = self._rebuild_copy_input_ids(
+                    memory, input_ids, attention_mask, pattern_input_ids, pattern_attention_mask
+                )
+            logits, p_gen = self.copy_head(decoder_outputs.last_hidden_state, memory, copy_input_ids, logits)
+
         loss = None
         if labels is not None:
-            loss = CrossEntropyLoss(ignore_index=-100)(
-                logits.float().view(-1, logits.size(-1)), labels.to(logits.device).view(-1)
-            )
+            loss_fct = nn.NLLLoss(ignore_index=-100) if p_gen is not None else CrossEntropyLoss(ignore_index=-100)
+            loss = loss_fct(logits.float().view(-1, logits.size(-1)), labels.to(logits.device).view(-1))
 
-        return Seq2SeqLMOutput(
+        return DualCodeT5Seq2SeqLMOutput(
             loss=loss,
             logits=logits,
             cache=decoder_outputs.cache,
@@ -434,7 +571,34 @@ class DualCodeT5ForConditionalGeneration(DualCodeT5PreTrainedModel, GenerationMi
             encoder_last_hidden_state=memory,
             encoder_hidden_states=encoder_outputs.hidden_states,
             encoder_attentions=encoder_outputs.attentions,
+            p_gen=p_gen,
         )
+
+    def _rebuild_copy_input_ids(
+        self,
+        memory: torch.Tensor,
+        input_ids: torch.LongTensor | None,
+        attention_mask: torch.Tensor | None,
+        pattern_input_ids: torch.LongTensor | None,
+        pattern_attention_mask: torch.Tensor | None,
+    ) -> torch.LongTensor:
+        """`copy_input_ids` for `encoder_outputs` that lack them (a plain tuple / `BaseModelOutput`)."""
+        if input_ids is None:
+            raise ValueError(
+                "a copy model (config.copy_mechanism=True) needs the memory's token ids: pass encoder_outputs from "
+                "model.get_encoder() (they carry copy_input_ids) or pass input_ids (and the pattern inputs) as well"
+            )
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        copy_input_ids = _copy_input_ids(
+            self.config, input_ids, attention_mask, pattern_input_ids, pattern_attention_mask
+        ).to(memory.device)
+        if copy_input_ids.shape != memory.shape[:2]:
+            raise ValueError(
+                f"copy_input_ids built from input_ids / pattern_input_ids have shape {tuple(copy_input_ids.shape)} "
+                f"but the memory in encoder_outputs has {tuple(memory.shape[:2])}"
+            )
+        return copy_input_ids
 
     def prepare_decoder_input_ids_from_labels(self, labels: torch.Tensor) -> torch.Tensor:
         return self._shift_right(labels)
@@ -556,9 +720,11 @@ def _block_index(key: str) -> int:
 
 
 __all__ = [
+    "DualCodeT5CopyHead",
     "DualCodeT5Encoder",
     "DualCodeT5EncoderOutput",
     "DualCodeT5ForConditionalGeneration",
     "DualCodeT5Fusion",
     "DualCodeT5PreTrainedModel",
+    "DualCodeT5Seq2SeqLMOutput",
 ]

@@ -108,12 +108,15 @@ class ParameterCount:
     fusion: int
     decoder: int
     lm_head: int  # 0 when tied to the embedding
+    copy: int = 0  # the pointer-generator head (copy_mechanism=True)
 
 
 def count_parameters(model: torch.nn.Module) -> ParameterCount:
     """Count the unique parameters of a DualCodeT5 or T5 model (tied tensors once), by part."""
     seen: set[int] = set()
-    parts = dict.fromkeys(("embedding", "intent_encoder", "pattern_encoder", "fusion", "decoder", "lm_head"), 0)
+    parts = dict.fromkeys(
+        ("embedding", "intent_encoder", "pattern_encoder", "fusion", "decoder", "lm_head", "copy"), 0
+    )
     for name, param in model.named_parameters(remove_duplicate=False):
         if id(param) in seen:
             continue
@@ -130,6 +133,8 @@ def count_parameters(model: torch.nn.Module) -> ParameterCount:
             part = "decoder"
         elif name.startswith("lm_head."):
             part = "lm_head"
+        elif name.startswith("copy_head."):
+            part = "copy"
         else:
             raise ValueError(f"count_parameters: no part for parameter {name!r}")
         parts[part] += param.numel()
@@ -144,11 +149,12 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--presets", nargs="*", default=list(PRESETS), help="presets to count")
+    parser.add_argument("--copy_mechanism", action="store_true", help="count the pointer-generator variant")
     args = parser.parse_args(argv)
-    print("| preset | model | total | embedding | intent enc | pattern enc | fusion | decoder | lm_head |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| preset | model | total | embedding | intent enc | pattern enc | fusion | decoder | lm_head | copy |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in args.presets:
-        config = preset_config(name)
+        config = preset_config(name, copy_mechanism=args.copy_mechanism)
         with torch.device("meta"):  # shapes only: no memory, no initialisation time
             models = {
                 "dual": DualCodeT5ForConditionalGeneration(config),
@@ -156,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
             }
         for label, model in models.items():
             c = count_parameters(model)
-            cells = [c.total, c.embedding, c.intent_encoder, c.pattern_encoder, c.fusion, c.decoder, c.lm_head]
+            cells = [c.total, c.embedding, c.intent_encoder, c.pattern_encoder, c.fusion, c.decoder, c.lm_head, c.copy]
             print(f"| {name} | {label} | " + " | ".join(f"{v:,}" for v in cells) + " |")
 
 
