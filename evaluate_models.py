@@ -30,48 +30,41 @@ with `plot_*.json` / `plot_*.csv` behind it, and `results.md` (Markdown tables f
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import gc
 import hashlib
 import json
 import logging
-import math
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from accelerate import Accelerator
 from accelerate.logging import get_logger
 from accelerate.utils import gather_object
 from transformers import HfArgumentParser, set_seed
 
+from dual_codet5.generate import select_and_repair
 from dual_codet5.inference import generate_yaml, load_for_inference
-from dual_codet5.plots import plot_comparison
-from dual_codet5.stats import (
-    METRICS,
-    TARGETS,
-    WILCOXON_ZERO_METHOD,
-    aggregate_runs,
-    bootstrap_ci,
-    compare_models,
-    target_check,
+from dual_codet5.reporting import (
+    PATTERN_MODE_LABELS,
+    aggregate_result_files,
+    clean_json,
+    json_default,
+    render_markdown,
+    summarize,
+    write_per_example,
+    write_plots,
 )
+from dual_codet5.stats import TARGETS, WILCOXON_ZERO_METHOD
 
 logger = get_logger(__name__)
 
-PATTERN_MODES = ("retrieved", "oracle", "none")
-PATTERN_MODE_SHORT = {"retrieved": "retrieved", "oracle": "oracle (upper bound)", "none": "none"}
-PATTERN_MODE_LABELS = {
-    "retrieved": "retrieved (pattern bank of the train split)",
-    "oracle": "oracle (upper bound: pattern extracted from the reference YAML)",
-    "none": "none (empty pattern)",
-}
+PATTERN_MODES = tuple(PATTERN_MODE_LABELS)
 # Decoding fields a model entry may override with `name=path@key=value,...`.
 DECODING_FIELDS = ("num_beams", "do_sample", "temperature", "top_p", "best_of_n", "repair", "max_new_tokens")
 RESULTS_FILE = "phase2_final_results.json"
@@ -188,9 +181,20 @@ class Decoding:
 
 @dataclass(frozen=True)
 class ModelSpec:
+    """One evaluated entry: a name, a model folder, its decoding."""
+
     name: str
     path: str
     decoding: Decoding
+
+    def entry(self) -> dict[str, Any]:
+        """What `dual_codet5.reporting.summarize` records about this entry."""
+        return {
+            "name": self.name,
+            "path": self.path,
+            "decoding": dataclasses.asdict(self.decoding),
+            "decoding_text": self.decoding.describe(),
+        }
 
 
 def decoding_from(args: EvalArguments) -> Decoding:
@@ -287,64 +291,28 @@ def dataset_hashes(examples: Sequence[dict]) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------------------- selection and repair
-def _quality(text: str) -> float:
-    from k8s_scoring import score
-
-    return float(score(text)["quality"])
-
-
-def resolve_pick_best() -> tuple[Callable[[list[str]], Any], str]:
-    """`dual_codet5.generate.pick_best` when available, else a local argmax of the reference-free quality."""
-    try:
-        from dual_codet5.generate import pick_best
-
-        return pick_best, "dual_codet5.generate.pick_best"
-    except ImportError:
-
-        def local_pick_best(candidates: list[str]) -> int:
-            return int(np.argmax([_quality(c) for c in candidates]))
-
-        return local_pick_best, "local argmax of k8s_scoring.score(text)['quality']"
-
-
-def _picked_index(result: Any, candidates: list[str]) -> int:
-    # pick_best returns `(index, scores)`; the local fallback an index; a chosen text is accepted too
-    if isinstance(result, (int, np.integer)):
-        return int(result)
-    if isinstance(result, str):
-        return candidates.index(result)
-    if isinstance(result, tuple) and result:
-        return _picked_index(result[0], candidates)
-    raise TypeError(f"cannot read the chosen candidate from pick_best's result {type(result).__name__}")
-
-
-def finalize_outputs(
-    candidates: list[list[str]], decoding: Decoding, pick_best: Callable[[list[str]], Any]
-) -> list[dict]:
-    """Optionally repair every candidate, then choose one per example (best-of-n), as `dual-codet5 generate` does.
+def finalize_outputs(candidates: Sequence[list[str]], decoding: Decoding) -> list[dict]:
+    """Repair (optionally) and choose one candidate per example with `dual_codet5.generate.select_and_repair`, the
+    step `dual-codet5 generate` runs, so evaluation scores exactly what users get.
 
     Returns:
         per-example dicts with `prediction` (chosen, repaired when asked), `raw_prediction` (the chosen candidate as
-        the model wrote it), `n_candidates`, `chosen_candidate`, `n_repairs` and `repaired_checks` (check ids).
+        the model wrote it), `n_candidates`, `chosen_candidate`, `n_repairs`, `repaired_checks` (check ids) and
+        `chosen_schema_valid` (False means no candidate is schema-valid).
     """
-    repair = None
-    if decoding.repair:
-        from k8s_scoring import repair
-
     rows = []
     for raw_cands in candidates:
-        fixed = [repair(c) if repair is not None else (c, []) for c in raw_cands]
-        texts = [text for text, _ in fixed]
-        index = _picked_index(pick_best(texts), texts) if len(texts) > 1 else 0
-        checks = [getattr(change, "check_id", str(change)) for change in fixed[index][1]]
+        selection = select_and_repair(raw_cands, repair=decoding.repair)
+        checks = [getattr(change, "check_id", str(change)) for change in selection.changes[selection.index]]
         rows.append(
             {
-                "prediction": texts[index],
-                "raw_prediction": raw_cands[index],
-                "n_candidates": len(texts),
-                "chosen_candidate": index,
+                "prediction": selection.text,
+                "raw_prediction": selection.raw_texts[selection.index],
+                "n_candidates": len(selection.texts),
+                "chosen_candidate": selection.index,
                 "n_repairs": len(checks),
                 "repaired_checks": checks,
+                "chosen_schema_valid": selection.schema_valid,
             }
         )
     return rows
@@ -365,9 +333,6 @@ def generate_all(
     """
     from k8s_scoring import score
 
-    pick_best, picker = resolve_pick_best()
-    if any(s.decoding.best_of_n > 1 for s in specs):
-        logger.info("best-of-n selection: %s", picker, main_process_only=True)
     indices = list(range(len(examples)))
     results: dict[str, list[dict]] = {}
     timings: dict[str, dict[str, float]] = {}
@@ -400,7 +365,7 @@ def generate_all(
                         **gen_kwargs,
                     )
                 generated_at = time.perf_counter()
-                rows = finalize_outputs(generated[key], dec, pick_best)
+                rows = finalize_outputs(generated[key], dec)
                 for i, ex, row in zip(shard, shard_examples, rows):
                     row.update({"index": i, "id": ex["id"], "model": spec.name})
                     row.update({k: float(v) for k, v in score(row["prediction"], ex["yaml"]).items()})
@@ -422,280 +387,6 @@ def generate_all(
     return {s.name: results[s.name] for s in specs}, timings
 
 
-def _pct_row(name: str, spec, values: np.ndarray, args: EvalArguments) -> dict:
-    low, high, method = bootstrap_ci(
-        values * spec.to_percent, confidence_level=args.confidence_level, n_resamples=args.n_resamples, seed=args.seed
-    )
-    return {
-        "model": name,
-        "metric": spec.name,
-        "title": spec.title,
-        "mean": float(np.mean(values)),
-        "sd": float(np.std(values, ddof=1)) if values.size > 1 else 0.0,
-        "mean_percent": float(np.mean(values) * spec.to_percent),
-        "ci_low_percent": low,
-        "ci_high_percent": high,
-        "ci_method": method,
-        "n": int(values.size),
-    }
-
-
-def summarize(args: EvalArguments, specs: Sequence[ModelSpec], rows: dict[str, list[dict]]) -> dict:
-    """Means with CIs, paired comparisons against the baseline (Holm across metrics), and the target checks."""
-    baseline = specs[0].name
-    metrics = [m for m in METRICS if all(m.name in r for r in rows[baseline])]
-    arrays = {name: {m.name: np.array([r[m.name] for r in rows[name]], dtype=float) for m in metrics} for name in rows}
-    models = []
-    for spec in specs:
-        entry: dict[str, Any] = {
-            "name": spec.name,
-            "path": spec.path,
-            "is_baseline": spec.name == baseline,
-            "decoding": dataclasses.asdict(spec.decoding),
-            "decoding_text": spec.decoding.describe(),
-            "summary": {m.name: _pct_row(spec.name, m, arrays[spec.name][m.name], args) for m in metrics},
-            "targets": {},
-            "repairs_per_example": float(np.mean([r["n_repairs"] for r in rows[spec.name]])),
-        }
-        for m in metrics:
-            if m.name in TARGETS:
-                entry["targets"][m.name] = target_check(
-                    arrays[spec.name][m.name],
-                    TARGETS[m.name],
-                    metric=m.name,
-                    to_percent=m.to_percent,
-                    binary=m.binary,
-                    confidence_level=args.confidence_level,
-                    n_resamples=args.n_resamples,
-                    seed=args.seed,
-                ).to_dict()
-        if spec.name != baseline:
-            comps = compare_models(
-                arrays[baseline],
-                arrays[spec.name],
-                metrics,
-                confidence_level=args.confidence_level,
-                n_resamples=args.n_resamples,
-                seed=args.seed,
-            )
-            entry["comparison"] = {k: v.to_dict() for k, v in comps.items()}
-        models.append(entry)
-    return {"baseline": baseline, "metrics": [dataclasses.asdict(m) for m in metrics], "models": models}
-
-
-# --------------------------------------------------------------------------------------------------------- outputs
-PER_EXAMPLE_FIELDS = (
-    "id", "model", "pattern_mode", "intent", "pattern", "reference", "prediction", "raw_prediction", "n_candidates",
-    "chosen_candidate", "n_repairs", "repaired_checks",
-)  # fmt: skip
-
-
-def write_per_example(
-    out: Path, examples: Sequence[dict], rows: dict[str, list[dict]], metric_names: list[str], pattern_mode: str
-) -> None:
-    table = []
-    for name, model_rows in rows.items():
-        for ex, row in zip(examples, model_rows):
-            extra = {"model": name, "intent": ex["intent"], "pattern": ex["pattern"], "reference": ex["yaml"]}
-            extra["pattern_mode"] = PATTERN_MODE_SHORT[pattern_mode]
-            table.append({**row, **extra})
-    with (out / "per_example.jsonl").open("w") as fh:
-        for row in table:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    fields = list(PER_EXAMPLE_FIELDS) + [k for k in metric_names if k not in PER_EXAMPLE_FIELDS]
-    with (out / "per_example.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
-        writer.writeheader()
-        for row in table:
-            writer.writerow({**row, "repaired_checks": ";".join(row["repaired_checks"])})
-
-
-def _fmt(x: float | None, digits: int = 1) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
-
-
-def _p(x: float | None) -> str:
-    if x is None:
-        return "–"
-    return "< 0.001" if x < 0.001 else f"{x:.3f}"
-
-
-def _effect_label(dz: float | None) -> str:
-    # Cohen's (1988) conventional cut-offs, applied to d_z
-    if dz is None:
-        return "undefined"
-    size = abs(dz)
-    return "negligible" if size < 0.2 else "small" if size < 0.5 else "medium" if size < 0.8 else "large"
-
-
-def render_markdown(results: dict) -> str:
-    """The Markdown results table (README-ready) from the results dictionary."""
-    cfg = results["config"]
-    summary = results["summary"]
-    metrics = summary["metrics"]
-    lines = [f"## Evaluation results{' — ' + cfg['label'] if cfg['label'] else ''}", ""]
-    lines.append(
-        f"Test set: {results['dataset']['source']} ({results['dataset']['n_examples']} examples, sha256 "
-        f"`{results['dataset']['dataset_sha256'][:12]}`); patterns: **{results['pattern_mode_label']}**; "
-        f"baseline: `{summary['baseline']}`."
-    )
-    decodings = {m["decoding_text"] for m in summary["models"]}
-    if len(decodings) == 1:
-        lines.append(f"Decoding (all models): {decodings.pop()}.")
-    else:
-        lines.append("Decoding differs between entries (variants): see the Decoding column.")
-    lines += ["", "Means in percent with bootstrap 95 % CIs:", ""]
-    header = "| Model | Decoding | " + " | ".join(m["title"] for m in metrics) + " |"
-    lines += [header, "|" + "---|" * (len(metrics) + 2)]
-    for model in summary["models"]:
-        cells = [
-            f"{_fmt(s['mean_percent'])} [{_fmt(s['ci_low_percent'])}, {_fmt(s['ci_high_percent'])}]"
-            for s in (model["summary"][m["name"]] for m in metrics)
-        ]
-        name = model["name"] + (" (baseline)" if model["is_baseline"] and model["name"] != "baseline" else "")
-        lines.append(f"| {name} | {model['decoding_text']} | " + " | ".join(cells) + " |")
-    alpha = cfg["alpha"]
-    lines += [
-        "",
-        f"Paired differences to the baseline (percentage points): mean Δ with BCa 95 % CI; primary test Wilcoxon "
-        f"signed-rank (zero_method={WILCOXON_ZERO_METHOD}) or exact McNemar for validity; p Holm-corrected across "
-        f"the metrics of one model; significant means p_Holm < {alpha}:",
-        "",
-        "| Model | Metric | Δ [95 % CI] | d_z [95 % CI] | Test | p | p (Holm) | t-test p | Verdict |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for model in summary["models"]:
-        for m in metrics:
-            comp = model.get("comparison", {}).get(m["name"])
-            if comp is None:
-                continue
-            k = m["to_percent"]
-            dz = comp["cohens_dz"]
-            dz_cell = f"{_fmt(dz, 2)} [{_fmt(comp['dz_ci_low'], 2)}, {_fmt(comp['dz_ci_high'], 2)}]"
-            significant = (comp["primary_p_holm"] or 1.0) < alpha
-            better = (comp["mean_diff"] > 0) == m["higher_is_better"]
-            verdict = ("better" if better else "worse") if significant else "n.s."
-            verdict += f", {_effect_label(dz)}"
-            test = "McNemar" if comp["primary_test"] == "mcnemar_exact" else "Wilcoxon"
-            lines.append(
-                f"| {model['name']} | {m['title']} | {comp['mean_diff'] * k:+.1f} [{comp['ci_low'] * k:+.1f}, "
-                f"{comp['ci_high'] * k:+.1f}] | {dz_cell} | {test} | {_p(comp['primary_p'])} | "
-                f"{_p(comp['primary_p_holm'])} | {_p(comp['ttest_p'])} | {verdict} |"
-            )
-    lines += [
-        "",
-        f"Targets of the seed, judged by the one-sided {int(cfg['confidence_level'] * 100)} % bootstrap lower bound "
-        "(validity also by the exact Clopper-Pearson bound):",
-        "",
-        "| Model | Metric | Target | Mean | Lower bound | Met |",
-        "|---|---|---|---|---|---|",
-    ]
-    for model in summary["models"]:
-        for metric, t in model["targets"].items():
-            bound = _fmt(t["lower_bound"])
-            if t["exact_lower_bound"] is not None:
-                bound += f" (exact {_fmt(t['exact_lower_bound'])})"
-            met = "yes" if t["met_lower_bound"] else ("point estimate only" if t["met_point_estimate"] else "no")
-            title = next(m["title"] for m in metrics if m["name"] == metric)
-            lines.append(f"| {model['name']} | {title} | ≥ {t['threshold']:g} | {_fmt(t['mean'])} | {bound} | {met} |")
-    return "\n".join(lines) + "\n"
-
-
-def write_plots(out: Path, results: dict, rows: dict[str, list[dict]]) -> dict[str, Path]:
-    summary = results["summary"]
-    metrics = summary["metrics"]
-    means = [model["summary"][m["name"]] for model in summary["models"] for m in metrics]
-    base_rows = rows[summary["baseline"]]
-    diffs, cis = [], []
-    for model in summary["models"]:
-        if model["is_baseline"]:
-            continue
-        for m in metrics:
-            k = m["to_percent"]
-            for b, r in zip(base_rows, rows[model["name"]]):
-                diff = (r[m["name"]] - b[m["name"]]) * k
-                row = {"model": model["name"], "metric": m["name"], "example_id": r["id"], "diff_percent": diff}
-                diffs.append(row)
-            comp = model["comparison"][m["name"]]
-            cis.append(
-                {
-                    "model": model["name"],
-                    "metric": m["name"],
-                    "mean_diff_percent": comp["mean_diff"] * k,
-                    "ci_low_percent": comp["ci_low"] * k,
-                    "ci_high_percent": comp["ci_high"] * k,
-                    "primary_p_holm": comp["primary_p_holm"],
-                }
-            )
-    mode = PATTERN_MODE_SHORT[results["pattern_mode"]]
-    means = [{**row, "pattern_mode": mode} for row in means]
-    for row in (*diffs, *cis):
-        row["pattern_mode"] = mode
-    label = results["config"]["label"]
-    title = (f"{label} — " if label else "") + f"patterns: {results['pattern_mode_label']}"
-    return plot_comparison(means, diffs, cis, out, title=title)
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, (np.floating, np.integer)):
-        return obj.item()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
-def _clean(obj: Any) -> Any:
-    # JSON has no Infinity / NaN: write them as null
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
-
-
-def run_aggregation(args: EvalArguments) -> dict:
-    runs = [json.loads(Path(p).read_text()) for p in args.runs]
-    modes = sorted({r.get("pattern_mode", "?") for r in runs})
-    if len(modes) > 1:
-        raise ValueError(f"--runs mixes pattern modes {modes}: aggregate runs of one mode at a time")
-    hashes = {r.get("dataset", {}).get("dataset_sha256") for r in runs}
-    if len(hashes) > 1:
-        logger.warning("the runs were evaluated on %d different test sets (dataset_sha256 differs)", len(hashes))
-    agg = aggregate_runs(runs)
-    agg["files"] = list(args.runs)
-    agg["pattern_mode"] = modes[0]
-    agg["upper_bound"] = modes[0] == "oracle"
-    agg["same_test_set"] = len(hashes) == 1
-    out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "runs_summary.json").write_text(json.dumps(_clean(agg), indent=2, default=_json_default) + "\n")
-    lines = [
-        f"## Results over {agg['n_runs']} training seeds (mean ± sd over seeds)",
-        "",
-        f"Patterns: **{PATTERN_MODE_LABELS.get(modes[0], modes[0])}**"
-        + ("" if agg["same_test_set"] else "; WARNING: the runs used different test sets")
-        + ".",
-        "",
-        "| Model | Metric | Mean (%) | Δ to baseline (pp) | d_z | Significant runs |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name, per_metric in agg["models"].items():
-        for metric, s in per_metric.items():
-
-            def ms(d: dict) -> str:
-                return "–" if d["mean"] is None else f"{d['mean']:.1f} ± {d['sd']:.1f}"
-
-            sig = f"{s['n_significant']}/{s['n_compared']}" if s["n_compared"] else "–"
-            lines.append(
-                f"| {name} | {metric} | {ms(s['mean_percent'])} | {ms(s['mean_diff_percent'])} | "
-                f"{ms(s['cohens_dz'])} | {sig} |"
-            )
-    (out / "runs_summary.md").write_text("\n".join(lines) + "\n")
-    return agg
-
-
 def main(argv: Sequence[str] | None = None) -> dict:
     # 1. parse
     parser = HfArgumentParser(EvalArguments)
@@ -706,7 +397,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         (args,) = parser.parse_args_into_dataclasses(args=argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     if args.runs:
-        return run_aggregation(args)
+        return aggregate_result_files(args.runs, args.output_dir, alpha=args.alpha)
 
     # 2. accelerator, data, models
     accelerator = Accelerator()
@@ -720,7 +411,13 @@ def main(argv: Sequence[str] | None = None) -> dict:
     rows, seconds = generate_all(args, specs, examples, accelerator)
     if not accelerator.is_main_process:
         return {}
-    summary = summarize(args, specs, rows)
+    summary = summarize(
+        [spec.entry() for spec in specs],
+        rows,
+        confidence_level=args.confidence_level,
+        n_resamples=args.n_resamples,
+        seed=args.seed,
+    )
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     results = {
@@ -734,7 +431,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
             **dataset_hashes(examples),
         },
         "models_evaluated": {s.name: s.path for s in specs},
-        "best_of_n_selector": resolve_pick_best()[1],
+        "best_of_n_selector": "dual_codet5.generate.select_and_repair (repair, then pick_best)",
         "statistics": {
             "wilcoxon_zero_method": WILCOXON_ZERO_METHOD,
             "ci": "paired BCa bootstrap",
@@ -750,8 +447,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
     }
     write_per_example(out, examples, rows, [m["name"] for m in summary["metrics"]], args.pattern_mode)
     results["plots"] = {k: str(v) for k, v in write_plots(out, results, rows).items()}
-    results = _clean(results)
-    (out / RESULTS_FILE).write_text(json.dumps(results, indent=2, default=_json_default) + "\n")
+    results = clean_json(results)
+    (out / RESULTS_FILE).write_text(json.dumps(results, indent=2, default=json_default) + "\n")
     (out / "results.md").write_text(render_markdown(results))
     logger.info("wrote %s", out / RESULTS_FILE)
     print(render_markdown(results))

@@ -32,7 +32,14 @@ from k8s_scoring import CHECKS_BY_ID, analyze, applicable_categories, quality, s
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["GenerationResult", "generate_manifest", "generate_manifests", "lint_report", "pick_best"]
+__all__ = [
+    "FALLBACKS", "GenerationResult", "Selection", "generate_manifest", "generate_manifests", "lint_report",
+    "pick_best", "select_and_repair",
+]  # fmt: skip
+
+# Where `GenerationResult.yaml` came from, and the `fallback=` choices of `generate_manifest`.
+SOURCE_MODEL, SOURCE_RETRIEVAL_FALLBACK = "model", "retrieval-fallback"
+FALLBACKS = ("none", "retrieval")
 
 # pick_best's order: quality first, then these, then the earlier index (see `pick_best`).
 
@@ -118,7 +125,11 @@ class GenerationResult:
         candidates: per candidate, in generation order: `index`, `yaml` (repaired when `repair=True`), its `score()`
             keys, and with repair the `raw_quality` before repair and the number of `repairs`.
         changes: the repairs made to the chosen candidate (`k8s_scoring.repair.Change`), empty without repair.
-        raw_yaml: the chosen candidate as the model wrote it (before repair).
+        raw_yaml: the chosen candidate as the model wrote it (before repair); with the fallback, the retrieved
+            manifest before repair.
+        source: `"model"`, or `"retrieval-fallback"` when no candidate was schema-valid and `fallback="retrieval"`
+            returned the retrieved manifest of the nearest train example instead (`best_index` and `candidates`
+            still describe the model's candidates).
     """
 
     intent: str
@@ -129,6 +140,12 @@ class GenerationResult:
     candidates: list[dict[str, Any]] = field(default_factory=list)
     changes: list[Any] = field(default_factory=list)
     raw_yaml: str = ""
+    source: str = "model"
+
+    @property
+    def fallback_used(self) -> bool:
+        """True when `yaml` is the retrieved manifest, not the model's."""
+        return self.source == SOURCE_RETRIEVAL_FALLBACK
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (what `dual-codet5 generate --format json` prints)."""
@@ -141,6 +158,8 @@ class GenerationResult:
             "candidates": self.candidates,
             "repairs": [c.to_dict() for c in self.changes],
             "raw_yaml": self.raw_yaml,
+            "source": self.source,
+            "fallback_used": self.fallback_used,
         }
 
 
@@ -173,33 +192,92 @@ def _generation_kwargs(
     return kwargs
 
 
-def _finish(intent: str, pattern: str, texts: list[str], repair: bool) -> GenerationResult:
-    """Repair (optionally), rerank and lint the candidates of one intent."""
-    changes_per: list[list[Any]] = [[] for _ in texts]
-    final = list(texts)
+@dataclass
+class Selection:
+    """The select-and-repair step for the candidates of one intent (`select_and_repair`).
+
+    Args:
+        index: the chosen candidate.
+        texts: the candidates after repair (as generated without repair), in generation order.
+        raw_texts: the candidates as the model wrote them.
+        changes: per candidate, the repairs made (`k8s_scoring.repair.Change`), empty lists without repair.
+        scores: per candidate, `pick_best`'s `score()` dict of `texts[i]` (with `"index"`).
+    """
+
+    index: int
+    texts: list[str]
+    raw_texts: list[str]
+    changes: list[list[Any]]
+    scores: list[dict[str, float]]
+
+    @property
+    def text(self) -> str:
+        """The chosen manifest."""
+        return self.texts[self.index]
+
+    @property
+    def schema_valid(self) -> bool:
+        """Whether the chosen manifest is schema-valid; `pick_best` ranks schema validity first, so False means no
+        candidate is."""
+        return bool(self.scores[self.index]["schema_valid"])
+
+
+def select_and_repair(candidates: Sequence[str], repair: bool = False) -> Selection:
+    """Repair every candidate (optionally), then keep the best by `pick_best`: the step shared by `generate_manifest`
+    and `evaluate_models.py`, so both choose exactly the same manifest.
+
+    Args:
+        candidates: the model's candidate YAML texts for one intent (at least one).
+        repair: run `k8s_scoring.repair` on every candidate before ranking.
+
+    Returns:
+        `Selection`.
+    """
+    raw = list(candidates)
+    changes: list[list[Any]] = [[] for _ in raw]
+    texts = list(raw)
     if repair:
         from k8s_scoring.repair import repair as repair_fn
 
-        for i, text in enumerate(texts):
-            final[i], changes_per[i] = repair_fn(text)
-    best, scores = pick_best(final)
+        for i, text in enumerate(raw):
+            texts[i], changes[i] = repair_fn(text)
+    best, scores = pick_best(texts)
+    return Selection(index=best, texts=texts, raw_texts=raw, changes=changes, scores=scores)
+
+
+def _finish(
+    intent: str, pattern: str, texts: list[str], repair: bool, fallback_text: str | None = None
+) -> GenerationResult:
+    """Repair (optionally), rerank and lint the candidates of one intent; with `fallback_text` (the retrieved
+    manifest), return it instead when no candidate is schema-valid."""
+    selection = select_and_repair(texts, repair)
     raw_quality = pick_best(texts)[1] if repair else None
     candidates = []
-    for i, text in enumerate(final):
-        entry: dict[str, Any] = {"index": i, "yaml": text, **{k: v for k, v in scores[i].items() if k != "index"}}
+    for i, text in enumerate(selection.texts):
+        scores = selection.scores[i]
+        entry: dict[str, Any] = {"index": i, "yaml": text, **{k: v for k, v in scores.items() if k != "index"}}
         if raw_quality is not None:
             entry["raw_quality"] = raw_quality[i]["quality"]
-            entry["repairs"] = len(changes_per[i])
+            entry["repairs"] = len(selection.changes[i])
         candidates.append(entry)
+    chosen, changes, source = selection.text, selection.changes[selection.index], SOURCE_MODEL
+    if fallback_text is not None and not selection.schema_valid:
+        logger.info("no schema-valid candidate for %r: returning the retrieved manifest", intent)
+        chosen, changes, source = fallback_text, [], SOURCE_RETRIEVAL_FALLBACK
+        if repair:
+            from k8s_scoring.repair import repair as repair_fn
+
+            chosen, changes = repair_fn(fallback_text)
     return GenerationResult(
         intent=intent,
         pattern=pattern,
-        yaml=final[best],
-        lint=lint_report(final[best]),
-        best_index=best,
+        yaml=chosen,
+        lint=lint_report(chosen),
+        best_index=selection.index,
         candidates=candidates,
-        changes=changes_per[best],
-        raw_yaml=texts[best],
+        changes=changes,
+        raw_yaml=selection.raw_texts[selection.index] if source == SOURCE_MODEL else fallback_text or "",
+        source=source,
     )
 
 

@@ -10,6 +10,7 @@ import torch
 from transformers import T5ForConditionalGeneration
 
 import evaluate_models
+from dual_codet5 import reporting
 from dual_codet5.inference import encode_inputs, generate_yaml, load_for_inference
 from k8s_data import train_tokenizer
 from modeling_dual_codet5 import DualCodeT5ForConditionalGeneration
@@ -226,7 +227,7 @@ def test_summarize_and_markdown_on_synthetic_rows():
         return out
 
     data = {"base": rows(0.0), "new": rows(10.0)}
-    summary = evaluate_models.summarize(args, specs, data)
+    summary = reporting.summarize([s.entry() for s in specs], data, n_resamples=300)
     comp = summary["models"][1]["comparison"]
     assert comp["bp"]["mean_diff"] == pytest.approx(10.0) and comp["bp"]["primary_p_holm"] < 0.05
     assert comp["quality"]["primary_p"] == 1.0 and comp["yaml_valid"]["primary_p"] == 1.0
@@ -234,10 +235,10 @@ def test_summarize_and_markdown_on_synthetic_rows():
         "config": {"label": "synthetic", "alpha": 0.05, "confidence_level": 0.95},
         "dataset": {"source": "synthetic", "n_examples": n, "dataset_sha256": "0" * 64},
         "pattern_mode": "retrieved",
-        "pattern_mode_label": evaluate_models.PATTERN_MODE_LABELS["retrieved"],
+        "pattern_mode_label": reporting.PATTERN_MODE_LABELS["retrieved"],
         "summary": summary,
     }
-    table = evaluate_models.render_markdown(results)
+    table = reporting.render_markdown(results)
     bp_line = next(line for line in table.splitlines() if line.startswith("| new | BP %"))
     assert "+10.0" in bp_line and "better" in bp_line
     assert "| new | Quality | +0.0" in table and "n.s." in table
@@ -246,15 +247,59 @@ def test_summarize_and_markdown_on_synthetic_rows():
 def test_finalize_outputs_picks_the_best_candidate_and_repairs():
     deployment = EXAMPLES[2]["yaml"]  # valid, but no resources, probes or securityContext
     junk = "kind: [unclosed"
-    pick_best, _ = evaluate_models.resolve_pick_best()
     plain = evaluate_models.Decoding(num_beams=3, best_of_n=3)
-    (row,) = evaluate_models.finalize_outputs([[junk, deployment, "hello"]], plain, pick_best)
+    (row,) = evaluate_models.finalize_outputs([[junk, deployment, "hello"]], plain)
     assert row["chosen_candidate"] == 1 and row["prediction"] == deployment and row["n_repairs"] == 0
+    assert row["chosen_schema_valid"]
     fixing = evaluate_models.Decoding(num_beams=3, best_of_n=3, repair=True)
-    (row,) = evaluate_models.finalize_outputs([[junk, deployment, "hello"]], fixing, pick_best)
+    (row,) = evaluate_models.finalize_outputs([[junk, deployment, "hello"]], fixing)
     assert row["chosen_candidate"] == 1 and row["raw_prediction"] == deployment
     assert row["n_repairs"] == len(row["repaired_checks"]) > 0 and row["prediction"] != deployment
     # the repaired manifest scores at least as well on the reference-free judge
     from k8s_scoring import score
 
     assert score(row["prediction"])["quality"] >= score(deployment)["quality"]
+
+
+def test_finalize_outputs_chooses_what_generate_manifest_returns():
+    # evaluation must score what `dual-codet5 generate` hands users: both go through select_and_repair
+    from dual_codet5.generate import _finish
+
+    deployment, junk = EXAMPLES[2]["yaml"], "kind: [unclosed"
+    cases = [
+        ([junk, deployment, "hello"], False),  # the only schema-valid candidate wins
+        ([deployment, EXAMPLES[0]["yaml"]], True),  # repair first, then rank the repaired texts
+        ([junk], False),  # one candidate: nothing to choose, nothing valid
+    ]
+    for candidates, repair in cases:
+        n = len(candidates)
+        decoding = evaluate_models.Decoding(num_beams=n, best_of_n=n, repair=repair)
+        (row,) = evaluate_models.finalize_outputs([candidates], decoding)
+        result = _finish("intent", "", candidates, repair)
+        assert (row["prediction"], row["chosen_candidate"]) == (result.yaml, result.best_index)
+        assert row["chosen_schema_valid"] == bool(result.lint["schema_valid"])
+
+
+def test_aggregate_result_files_honours_alpha(tmp_path):
+    # one comparison with p_Holm = 0.01: significant at alpha 0.05, not at alpha 0.005
+    run = {
+        "pattern_mode": "retrieved",
+        "dataset": {"dataset_sha256": "0" * 64},
+        "summary": {
+            "models": [
+                {"name": "base", "summary": {"bp": {"mean_percent": 50.0}}},
+                {
+                    "name": "dual",
+                    "summary": {"bp": {"mean_percent": 52.0}},
+                    "comparison": {"bp": {"mean_diff": 2.0, "cohens_dz": 1.0, "primary_p_holm": 0.01}},
+                },
+            ]
+        },
+    }
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(run))
+    for alpha, significant in ((0.05, 1), (0.005, 0)):
+        out = tmp_path / str(alpha)
+        agg = evaluate_models.main(["--runs", str(path), "--alpha", str(alpha), "--output_dir", str(out)])
+        assert agg["models"]["dual"]["bp"]["n_significant"] == significant and agg["alpha"] == alpha
+        assert f"p_Holm < {alpha:g}" in (out / "runs_summary.md").read_text()
