@@ -6,7 +6,7 @@ Usage::
     echo "A Redis cache with a persistent volume" | dual-codet5 generate - --model outputs/final --repair
     dual-codet5 generate --file intents.txt --model outputs/final --n 4 --format json > results.json
     dual-codet5 generate "..." --model user/dual-codet5-k8s --do_sample --temperature 0.7 --n 8 --seed 0
-    dual-codet5 pipeline --help          # forwarded to run_pipeline.main
+    dual-codet5 pipeline --help          # forwarded to dual_codet5.pipeline.main (= run_pipeline.py)
 
 `generate` writes the YAML to stdout and a lint summary (validity, BP%, security, failing checks with how to fix
 them, the repairs made, the best-of-n scores) to stderr, so `dual-codet5 generate ... > app.yaml` keeps only the
@@ -109,7 +109,7 @@ def _top_help() -> str:
     return (
         "usage: dual-codet5 {generate,pipeline} ...\n\n"
         "  generate   intent -> checked Kubernetes YAML (dual-codet5 generate --help)\n"
-        "  pipeline   run the main pipeline (forwards its arguments to run_pipeline.main)\n"
+        "  pipeline   run the main pipeline (forwards its arguments to dual_codet5.pipeline.main)\n"
     )
 
 
@@ -234,10 +234,18 @@ def _generate(argv: Sequence[str]) -> int:
 
 
 def _pipeline(argv: Sequence[str]) -> int:
-    import run_pipeline  # lazily: the pipeline pulls in training code
+    import subprocess
 
-    status = run_pipeline.main(list(argv))
-    return int(status or 0)
+    from dual_codet5 import pipeline  # lazily: only this command needs it
+
+    try:
+        pipeline.main(list(argv))
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    except subprocess.CalledProcessError as err:  # a stage failed: its own output says why
+        print(f"dual-codet5 pipeline: error: a stage failed with exit status {err.returncode}", file=sys.stderr)
+        return int(err.returncode) or 1
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -302,12 +302,20 @@ def test_cli_usage_errors(argv, monkeypatch, capsys, tmp_path):
 
 
 def test_cli_pipeline_forwards_arguments(monkeypatch):
+    import subprocess
+
+    from dual_codet5 import pipeline
+
     seen = {}
-    fake = type(sys)("run_pipeline")
-    fake.main = lambda argv: seen.setdefault("argv", argv) and 0
-    monkeypatch.setitem(sys.modules, "run_pipeline", fake)
+    monkeypatch.setattr(pipeline, "main", lambda argv: seen.setdefault("argv", argv))
     assert main(["pipeline", "--preset", "tiny", "--output_dir", "out"]) == 0
     assert seen["argv"] == ["--preset", "tiny", "--output_dir", "out"]
+
+    def failing(argv):
+        raise subprocess.CalledProcessError(3, ["python", "train_sft.py"])
+
+    monkeypatch.setattr(pipeline, "main", failing)
+    assert main(["pipeline", "--output_dir", "out"]) == 3  # a failed stage's exit status, not a traceback
 
 
 # ------------------------------------------------------------------------------------------- k8s-lint --fix
