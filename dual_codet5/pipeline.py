@@ -22,7 +22,9 @@ Stages and their outputs under ``--output_dir``:
 2. ``sft_baseline/``: ``train_sft.py --model_type baseline`` (a plain T5 of the same size, one input);
 3. ``sft_dual/``: ``train_sft.py`` (dual encoder);
 4. ``rl_dual/``: ``train_rl.py --init_from sft_dual/final``;
-5. ``eval/``: ``evaluate_models.py --models baseline=... sft_dual=... rl_dual=...`` (statistics, plots, tables).
+5. ``eval/``: ``evaluate_models.py --models baseline=... sft_dual=... rl_dual=... retrieval=bm25`` (statistics, plots,
+   tables); the retrieval row (the YAML of the nearest train intent, no model) is always there: the baseline to
+   beat, and each model is also reported with the retrieval fallback (``NAME+fallback``).
 
 ``pipeline_timings.json`` records the wall time of every stage. Each training stage runs as its own process
 (``python script`` or ``accelerate launch --config_file ... script``), so a stage's memory is freed before the next.
@@ -48,6 +50,8 @@ logger = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[1]
 PRESETS = {"cpu-demo": "configs/pipeline_cpu_demo.yaml", "gpu": "configs/pipeline_gpu.yaml"}
 STAGES = ("tokenizer", "sft_baseline", "sft_dual", "rl_dual", "evaluate")
+# The evaluation's retrieval system (evaluate_models.py reserves this name): same as `--models retrieval=bm25`.
+RETRIEVAL_NAME, RETRIEVAL_METHOD = "retrieval", "bm25"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -149,7 +153,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             record(stage, run(cmd, args.dry_run, env))
         elif stage == "evaluate":
             models = [f"baseline={final['sft_baseline']}", f"sft_dual={final['sft_dual']}",
-                      f"rl_dual={final['rl_dual']}"]  # fmt: skip
+                      f"rl_dual={final['rl_dual']}", f"{RETRIEVAL_NAME}={RETRIEVAL_METHOD}"]  # fmt: skip
             cmd = [sys.executable, "evaluate_models.py", "--models", *models, "--output_dir", str(out / "eval"),
                    *map(str, config.get("evaluate_args", []))]  # fmt: skip
             record(stage, run(cmd, args.dry_run, env))
