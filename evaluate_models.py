@@ -48,7 +48,7 @@ from accelerate.logging import get_logger
 from accelerate.utils import gather_object
 from transformers import HfArgumentParser, set_seed
 
-from dual_codet5.generate import select_and_repair
+from dual_codet5.generate import SOURCE_RETRIEVAL_FALLBACK, select_and_repair
 from dual_codet5.inference import generate_yaml, load_for_inference
 from dual_codet5.reporting import (
     PATTERN_MODE_LABELS,
@@ -68,6 +68,12 @@ PATTERN_MODES = tuple(PATTERN_MODE_LABELS)
 # Decoding fields a model entry may override with `name=path@key=value,...`.
 DECODING_FIELDS = ("num_beams", "do_sample", "temperature", "top_p", "best_of_n", "repair", "max_new_tokens")
 RESULTS_FILE = "phase2_final_results.json"
+# `--models retrieval=bm25`: a reserved name for the retrieval system (no model: each intent is answered with the YAML
+# of the nearest train intent, `k8s_data.retrieve_manifest`), scored like any model.
+RETRIEVAL_NAME = "retrieval"
+RETRIEVAL_METHODS = ("bm25",)
+# `NAME+fallback`: a model whose output is replaced by the retrieved manifest when no candidate is schema-valid.
+FALLBACK_SUFFIX = "+fallback"
 
 
 @dataclass
@@ -78,7 +84,9 @@ class EvalArguments:
         default_factory=list,
         metadata={
             "help": "Models as NAME=PATH (a save_pretrained folder or Hub id); the FIRST is the baseline. A suffix "
-            "@key=value,... overrides the decoding of that entry (keys: " + ", ".join(DECODING_FIELDS) + ")."
+            "@key=value,... overrides the decoding of that entry (keys: " + ", ".join(DECODING_FIELDS) + "). "
+            f"`{RETRIEVAL_NAME}=bm25` (a reserved name) adds the retrieval system: the YAML of the nearest train "
+            "intent, no model."
         },
     )
     runs: list[str] = field(
@@ -127,6 +135,14 @@ class EvalArguments:
     n_resamples: int = field(default=9999, metadata={"help": "Bootstrap resamples for every CI."})
     confidence_level: float = field(default=0.95, metadata={"help": "Level of the CIs and of the target bounds."})
     alpha: float = field(default=0.05, metadata={"help": "Significance level after Holm correction."})
+    fallback_rows: bool = field(
+        default=True,
+        metadata={
+            "help": f"Also report every model as NAME{FALLBACK_SUFFIX}: its output replaced by the retrieved manifest "
+            "(k8s_data.retrieve_manifest with the model's own pattern bank) when no candidate is schema-valid, as "
+            "`dual-codet5 generate --fallback retrieval` does. Costs no generation, only scoring."
+        },
+    )
 
     def __post_init__(self):
         if not self.models and not self.runs:
@@ -136,7 +152,7 @@ class EvalArguments:
         if self.pattern_mode not in PATTERN_MODES:
             raise ValueError(f"--pattern_mode must be one of {PATTERN_MODES}, got {self.pattern_mode!r}")
         if self.models:
-            specs = parse_model_specs(self.models, base=decoding_from(self))
+            specs = with_fallback_rows(parse_model_specs(self.models, base=decoding_from(self)), self.fallback_rows)
             names = [s.name for s in specs]
             if len(set(names)) != len(names):
                 raise ValueError(f"model names must be unique, got {names}")
@@ -181,19 +197,44 @@ class Decoding:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One evaluated entry: a name, a model folder, its decoding."""
+    """One evaluated entry: a name, a model folder (or the retrieval method), its decoding.
+
+    Args:
+        name: the row's name; `retrieval` is the retrieval system.
+        path: a model folder or Hub id; for the retrieval system the method (`bm25`).
+        decoding: how candidates are drawn, chosen and repaired.
+        fallback: the `NAME+fallback` row of a model (see `with_fallback_rows`).
+    """
 
     name: str
     path: str
     decoding: Decoding
+    fallback: bool = False
+
+    @property
+    def is_retrieval(self) -> bool:
+        return self.name == RETRIEVAL_NAME
+
+    @property
+    def system(self) -> str:
+        """`retrieval`, `model` or `model+fallback`."""
+        return RETRIEVAL_NAME if self.is_retrieval else "model+fallback" if self.fallback else "model"
+
+    def describe(self) -> str:
+        if self.is_retrieval:
+            text = f"{self.path.upper()} retrieval: the YAML of the nearest train intent, no model"
+            return text + (", + repair" if self.decoding.repair else "")
+        text = self.decoding.describe()
+        return text + (", + retrieval fallback when no candidate is schema-valid" if self.fallback else "")
 
     def entry(self) -> dict[str, Any]:
         """What `dual_codet5.reporting.summarize` records about this entry."""
         return {
             "name": self.name,
             "path": self.path,
+            "system": self.system,
             "decoding": dataclasses.asdict(self.decoding),
-            "decoding_text": self.decoding.describe(),
+            "decoding_text": self.describe(),
         }
 
 
@@ -224,8 +265,27 @@ def parse_model_specs(entries: Sequence[str], base: Decoding) -> list[ModelSpec]
             if not eq or key not in DECODING_FIELDS:
                 raise ValueError(f"bad override {item!r} in {entry!r}: use key=value with key in {DECODING_FIELDS}")
             changes[key] = _parse_value(key, value)
+        if name.endswith(FALLBACK_SUFFIX):
+            raise ValueError(f"{entry!r}: names ending in {FALLBACK_SUFFIX!r} are reserved for the fallback rows")
+        if name == RETRIEVAL_NAME and path not in RETRIEVAL_METHODS:
+            raise ValueError(
+                f"{entry!r}: {RETRIEVAL_NAME!r} is reserved for the retrieval system; give "
+                f"{RETRIEVAL_NAME}={'|'.join(RETRIEVAL_METHODS)}, or another name for a model"
+            )
+        if name == RETRIEVAL_NAME and any(k not in ("repair",) for k in changes):
+            raise ValueError(f"{entry!r}: the retrieval system generates nothing; only @repair=... applies")
         specs.append(ModelSpec(name=name, path=path, decoding=dataclasses.replace(base, **changes)))
     return specs
+
+
+def with_fallback_rows(specs: Sequence[ModelSpec], enabled: bool = True) -> list[ModelSpec]:
+    """`specs` with a `NAME+fallback` entry after every model (not after the retrieval system) when `enabled`."""
+    out: list[ModelSpec] = []
+    for spec in specs:
+        out.append(spec)
+        if enabled and not spec.is_retrieval and not spec.fallback:
+            out.append(dataclasses.replace(spec, name=spec.name + FALLBACK_SUFFIX, fallback=True))
+    return out
 
 
 # ----------------------------------------------------------------------------------------------------- test data
@@ -239,8 +299,14 @@ def _read_records(path: Path) -> list[dict]:
     return list(data)
 
 
+def _our_dataset(data_seed: int) -> Any:
+    from k8s_data import load_k8s_intents
+
+    return load_k8s_intents(seed=data_seed)
+
+
 def load_examples(args: EvalArguments) -> list[dict]:
-    """Test examples as dicts with `id`, `intent`, `yaml` (the reference) and `pattern` (per `--pattern_mode`)."""
+    """Test examples as dicts with `id`, `intent` and `yaml` (the reference); patterns are per model."""
     if args.test_file:
         path = Path(args.test_file)
         records = _read_records(path)
@@ -248,46 +314,84 @@ def load_examples(args: EvalArguments) -> list[dict]:
         if missing:
             raise ValueError(f"{path}: records {missing[:5]} lack `intent` or `yaml`")
         examples = [
-            {"id": str(r.get("id", f"{path.stem}-{i}")), "intent": r["intent"], "yaml": r["yaml"], "pattern": None}
+            {"id": str(r.get("id", f"{path.stem}-{i}")), "intent": r["intent"], "yaml": r["yaml"]}
             for i, r in enumerate(records)
         ]
     else:
-        from k8s_data import load_k8s_intents
-
-        split = load_k8s_intents(pattern_mode="retrieved", seed=args.data_seed)[args.split]
-        examples = [
-            {"id": str(r["id"]), "intent": r["intent"], "yaml": r["yaml"], "pattern": r["k8s_pattern"]} for r in split
-        ]
+        split = _our_dataset(args.data_seed)[args.split]
+        examples = [{"id": str(r["id"]), "intent": r["intent"], "yaml": r["yaml"]} for r in split]
     if args.max_examples is not None:
         examples = examples[: args.max_examples]
-    if args.pattern_mode == "oracle":
-        from k8s_data import extract_pattern
-
-        for ex in examples:
-            ex["pattern"] = extract_pattern(ex["yaml"])
-    elif args.pattern_mode == "none":
-        for ex in examples:
-            ex["pattern"] = ""
-    elif any(ex["pattern"] is None for ex in examples):
-        from k8s_data import default_pattern_bank
-
-        bank = default_pattern_bank()  # built from OUR train split: no test example can retrieve itself
-        for ex in examples:
-            if ex["pattern"] is None:
-                ex["pattern"] = bank.retrieve(ex["intent"])
     if not examples:
         raise ValueError("no test examples")
     return examples
 
 
 def dataset_hashes(examples: Sequence[dict]) -> dict[str, str]:
-    """SHA-256 of the examples (id, intent, reference) and of the model inputs (plus patterns)."""
+    """SHA-256 of the examples (id, intent, reference)."""
+    payload = json.dumps([[ex[k] for k in ("id", "intent", "yaml")] for ex in examples], ensure_ascii=False)
+    return {"dataset_sha256": hashlib.sha256(payload.encode()).hexdigest()}
 
-    def digest(keys: tuple[str, ...]) -> str:
-        payload = json.dumps([[ex[k] for k in keys] for ex in examples], ensure_ascii=False)
-        return hashlib.sha256(payload.encode()).hexdigest()
 
-    return {"dataset_sha256": digest(("id", "intent", "yaml")), "inputs_sha256": digest(("id", "intent", "pattern"))}
+def inputs_hash(examples: Sequence[dict], patterns: Sequence[str]) -> str:
+    """SHA-256 of what a model reads: (id, intent, pattern) per example."""
+    payload = json.dumps([[ex["id"], ex["intent"], p] for ex, p in zip(examples, patterns)], ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+# -------------------------------------------------------------------------------------------- patterns and retrieval
+def patterns_for(pattern_mode: str, examples: Sequence[dict], bank: Any, config: Any) -> list[str]:
+    """The pattern each example's intent gets, for a model trained with retrieval `config` and pattern bank `bank`.
+
+    `retrieved`: `bank.pattern_for(intent, config)` (skeleton or exemplar, as the model was trained); `oracle`
+    (an UPPER BOUND): from the reference itself, its skeleton (`k8s_data.extract_pattern`) or, for a model trained on
+    exemplars, the reference YAML; `none`: empty.
+    """
+    if pattern_mode == "none":
+        return [""] * len(examples)
+    if pattern_mode == "oracle":
+        if getattr(config, "pattern_format", "skeleton") == "exemplar":
+            return [ex["yaml"] for ex in examples]
+        from k8s_data import extract_pattern
+
+        return [extract_pattern(ex["yaml"]) for ex in examples]
+    return [bank.pattern_for(ex["intent"], config) for ex in examples]
+
+
+def check_no_leak(bank: Any, examples: Sequence[dict], owner: str) -> None:
+    """Refuse a pattern bank that holds test examples (it was built from another split or data seed): retrieval
+    would hand the model, or be, the answer."""
+    bank_ids = {str(entry.id) for entry in getattr(bank, "entries", ())}
+    leaked = sorted(bank_ids & {ex["id"] for ex in examples})
+    if leaked:
+        raise ValueError(
+            f"the pattern bank of {owner} holds {len(leaked)} of the test examples (e.g. {leaked[:3]}): it was built "
+            "from other data or another --data_seed than this evaluation; evaluate with the data it was trained on"
+        )
+
+
+def evaluation_bank(args: EvalArguments) -> Any:
+    """The pattern bank of the evaluation's own train split: what the retrieval system retrieves from."""
+    from k8s_data import load_retrieval
+
+    bank, _ = load_retrieval(None)  # the bundled corpus' train split with the default split seed
+    return bank
+
+
+class _Retriever:
+    """`k8s_data.retrieve_manifest` with a cache per (bank, intent): the fallback rows and the retrieval system ask
+    for the same manifests."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, str], str] = {}
+
+    def __call__(self, intent: str, bank: Any) -> str:
+        from k8s_data import retrieve_manifest
+
+        key = (id(bank), intent)
+        if key not in self._cache:
+            self._cache[key] = retrieve_manifest(intent, bank)
+        return self._cache[key]
 
 
 # ------------------------------------------------------------------------------------------- selection and repair
@@ -319,42 +423,100 @@ def finalize_outputs(candidates: Sequence[list[str]], decoding: Decoding) -> lis
 
 
 # ------------------------------------------------------------------------------------------------------ evaluation
+def _with_fallback(rows: list[dict], shard_examples: Sequence[dict], bank: Any, retrieve: _Retriever, repair: bool):
+    """Copies of a model's rows where every example without a schema-valid candidate gets the retrieved manifest
+    (repaired too when the entry repairs), as `generate_manifest(..., fallback="retrieval")` does."""
+    out = []
+    for ex, row in zip(shard_examples, rows):
+        row = {**row, "repaired_checks": list(row["repaired_checks"])}
+        if not row["chosen_schema_valid"]:
+            (fallback,) = finalize_outputs([[retrieve(ex["intent"], bank)]], Decoding(repair=repair))
+            row.update(
+                prediction=fallback["prediction"],
+                raw_prediction=fallback["raw_prediction"],
+                n_repairs=fallback["n_repairs"],
+                repaired_checks=fallback["repaired_checks"],
+                source=SOURCE_RETRIEVAL_FALLBACK,
+            )
+        out.append(row)
+    return out
+
+
 def generate_all(
     args: EvalArguments, specs: Sequence[ModelSpec], examples: Sequence[dict], accelerator: Accelerator
-) -> tuple[dict[str, list[dict]], dict[str, float]]:
-    """Generate, select, repair and score every example for every model.
+) -> tuple[dict[str, list[dict]], dict[str, dict[str, float]], dict[str, str]]:
+    """Generate, select, repair and score every example for every entry (models, fallback rows, retrieval).
 
-    Each process works on its shard of the examples; the rows are gathered on every process.
+    Each process works on its shard of the examples; the rows are gathered on every process. A model's patterns come
+    from the pattern bank and retrieval settings saved in its folder (`k8s_data.load_retrieval`).
 
     Returns:
-        `(rows, seconds)`: name → per-example rows in example order (names in `specs` order), and name →
+        `(rows, seconds, inputs)`: name → per-example rows in example order (names in `specs` order); name →
         `{"generate": s, "select_repair_score": s}` wall times on the main process's shard (`generate` is 0 for a
-        variant that reuses another entry's candidates).
+        variant that reuses another entry's candidates); name → `inputs_hash` of what it read.
     """
     from k8s_scoring import score
 
     indices = list(range(len(examples)))
     results: dict[str, list[dict]] = {}
     timings: dict[str, dict[str, float]] = {}
+    inputs: dict[str, str] = {}
+    scored: dict[tuple[int, str], dict[str, float]] = {}  # (example index, prediction) -> scores: rows share outputs
+    retrieve = _Retriever()
+
+    def finish(spec: ModelSpec, rows: list[dict], shard: Sequence[int], start: float, generated_at: float) -> None:
+        for i, row in zip(shard, rows):
+            ex = examples[i]
+            row.update({"index": i, "id": ex["id"], "model": spec.name})
+            row.setdefault("source", "model")
+            row["fallback_used"] = row["source"] == SOURCE_RETRIEVAL_FALLBACK
+            key = (i, row["prediction"])
+            if key not in scored:
+                scored[key] = {k: float(v) for k, v in score(row["prediction"], ex["yaml"]).items()}
+            row.update(scored[key])
+        done = time.perf_counter()
+        timings[spec.name] = {"generate": generated_at - start, "select_repair_score": done - generated_at}
+        results[spec.name] = sorted(gather_object(rows), key=lambda r: r["index"])
+        inputs[spec.name] = inputs_hash(examples, [r["pattern"] for r in results[spec.name]])
+        logger.info("%s: %d examples done", spec.name, len(results[spec.name]), main_process_only=True)
+
     by_path: dict[str, list[ModelSpec]] = {}
     for spec in specs:
         by_path.setdefault(spec.path, []).append(spec)
     for path, group in by_path.items():
+        if all(spec.is_retrieval for spec in group):
+            bank = evaluation_bank(args)
+            check_no_leak(bank, examples, "the retrieval system")
+            with accelerator.split_between_processes(indices) as shard:
+                for spec in group:
+                    start = time.perf_counter()
+                    texts = [[retrieve(examples[i]["intent"], bank)] for i in shard]
+                    generated_at = time.perf_counter()
+                    rows = finalize_outputs(texts, spec.decoding)
+                    for row in rows:
+                        row.update(pattern="", source=RETRIEVAL_NAME)
+                    finish(spec, rows, shard, start, generated_at)
+            continue
         loaded = load_for_inference(path, device=accelerator.device, dtype=args.dtype)
+        bank, config = loaded.retrieval
+        if args.pattern_mode == "retrieved" or any(spec.fallback for spec in group):
+            check_no_leak(bank, examples, path)
         generated: dict[tuple, list[list[str]]] = {}
+        finalized: dict[tuple, list[dict]] = {}
         with accelerator.split_between_processes(indices) as shard:
             shard_examples = [examples[i] for i in shard]
+            patterns = patterns_for(args.pattern_mode, shard_examples, bank, config)
             for spec in group:
                 dec = spec.decoding
                 key = dec.generation_key()
                 start = time.perf_counter()
-                if key not in generated:  # variants differing only in repair share their candidates
+                if key not in generated:  # variants differing only in repair or fallback share their candidates
                     set_seed(args.seed)
                     gen_kwargs = {"temperature": dec.temperature, "top_p": dec.top_p} if dec.do_sample else {}
                     generated[key] = generate_yaml(
                         loaded,
                         [ex["intent"] for ex in shard_examples],
-                        [ex["pattern"] for ex in shard_examples],
+                        patterns,
                         batch_size=args.batch_size,
                         max_new_tokens=dec.max_new_tokens,
                         num_beams=dec.num_beams,
@@ -365,17 +527,12 @@ def generate_all(
                         **gen_kwargs,
                     )
                 generated_at = time.perf_counter()
-                rows = finalize_outputs(generated[key], dec)
-                for i, ex, row in zip(shard, shard_examples, rows):
-                    row.update({"index": i, "id": ex["id"], "model": spec.name})
-                    row.update({k: float(v) for k, v in score(row["prediction"], ex["yaml"]).items()})
-                timings[spec.name] = {
-                    "generate": generated_at - start,
-                    "select_repair_score": time.perf_counter() - generated_at,
-                }
-                gathered = gather_object(rows)
-                results[spec.name] = sorted(gathered, key=lambda r: r["index"])
-                logger.info("%s: %d examples done", spec.name, len(results[spec.name]), main_process_only=True)
+                if (key, dec.repair) not in finalized:
+                    finalized[(key, dec.repair)] = finalize_outputs(generated[key], dec)
+                rows = [{**row, "pattern": p} for row, p in zip(finalized[(key, dec.repair)], patterns)]
+                if spec.fallback:
+                    rows = _with_fallback(rows, shard_examples, bank, retrieve, dec.repair)
+                finish(spec, rows, shard, start, generated_at)
         del loaded
         gc.collect()
         if torch.cuda.is_available():
@@ -384,7 +541,17 @@ def generate_all(
         for row in rows:
             row.pop("index", None)
         logger.info("%s: %s s on the main process shard", name, timings[name], main_process_only=True)
-    return {s.name: results[s.name] for s in specs}, timings
+    return {s.name: results[s.name] for s in specs}, timings, inputs
+
+
+def entry_with_fallback_rate(spec: ModelSpec, rows: Sequence[dict]) -> dict[str, Any]:
+    """`spec.entry()`, plus for a fallback row how often the retrieved manifest stood in (`fallback_rate`, 0-1)."""
+    entry = spec.entry()
+    if spec.fallback:
+        rate = sum(bool(r["fallback_used"]) for r in rows) / max(len(rows), 1)
+        entry["fallback_rate"] = rate
+        entry["decoding_text"] += f" (used for {100 * rate:.1f} % of examples)"
+    return entry
 
 
 def main(argv: Sequence[str] | None = None) -> dict:
@@ -401,18 +568,18 @@ def main(argv: Sequence[str] | None = None) -> dict:
 
     # 2. accelerator, data, models
     accelerator = Accelerator()
-    specs = parse_model_specs(args.models, base=decoding_from(args))
+    specs = with_fallback_rows(parse_model_specs(args.models, base=decoding_from(args)), args.fallback_rows)
     examples = load_examples(args)
     logger.info(
         "%d examples, patterns %s, %d models", len(examples), args.pattern_mode, len(specs), main_process_only=True
     )
 
     # 3. generate + score (sharded), then statistics and outputs on the main process
-    rows, seconds = generate_all(args, specs, examples, accelerator)
+    rows, seconds, inputs = generate_all(args, specs, examples, accelerator)
     if not accelerator.is_main_process:
         return {}
     summary = summarize(
-        [spec.entry() for spec in specs],
+        [entry_with_fallback_rate(spec, rows[spec.name]) for spec in specs],
         rows,
         confidence_level=args.confidence_level,
         n_resamples=args.n_resamples,
@@ -431,6 +598,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
             **dataset_hashes(examples),
         },
         "models_evaluated": {s.name: s.path for s in specs},
+        "inputs_sha256": inputs,
         "best_of_n_selector": "dual_codet5.generate.select_and_repair (repair, then pick_best)",
         "statistics": {
             "wilcoxon_zero_method": WILCOXON_ZERO_METHOD,

@@ -127,18 +127,27 @@ def summarize(
 
 # --------------------------------------------------------------------------------------------------------- outputs
 PER_EXAMPLE_FIELDS = (
-    "id", "model", "pattern_mode", "intent", "pattern", "reference", "prediction", "raw_prediction", "n_candidates",
-    "chosen_candidate", "n_repairs", "repaired_checks",
+    "id", "model", "pattern_mode", "intent", "pattern", "reference", "source", "prediction", "raw_prediction",
+    "n_candidates", "chosen_candidate", "chosen_schema_valid", "fallback_used", "n_repairs", "repaired_checks",
 )  # fmt: skip
 
 
 def write_per_example(
     out: Path, examples: Sequence[dict], rows: dict[str, list[dict]], metric_names: list[str], pattern_mode: str
 ) -> None:
+    """`per_example.jsonl` and `per_example.csv`: one row per entry and example (`PER_EXAMPLE_FIELDS` + metrics).
+
+    Args:
+        out: the output folder.
+        examples: the test examples (`id`, `intent`, `yaml`), in row order.
+        rows: name -> per-example rows (each with its own `pattern`: patterns differ between models).
+        metric_names: metric columns of the CSV.
+        pattern_mode: `retrieved`, `oracle` or `none`.
+    """
     table = []
     for name, model_rows in rows.items():
         for ex, row in zip(examples, model_rows):
-            extra = {"model": name, "intent": ex["intent"], "pattern": ex["pattern"], "reference": ex["yaml"]}
+            extra = {"model": name, "intent": ex["intent"], "pattern": row.get("pattern", ""), "reference": ex["yaml"]}
             extra["pattern_mode"] = PATTERN_MODE_SHORT[pattern_mode]
             table.append({**row, **extra})
     with (out / "per_example.jsonl").open("w") as fh:
