@@ -4,6 +4,7 @@ Usage::
 
     dual-codet5 generate "Deploy nginx with 3 replicas behind a load balancer" --model outputs/final
     echo "A Redis cache with a persistent volume" | dual-codet5 generate - --model outputs/final --repair
+    dual-codet5 generate "A CronJob that backs up postgres nightly" --model outputs/final --fallback retrieval
     dual-codet5 generate --file intents.txt --model outputs/final --n 4 --format json > results.json
     dual-codet5 generate "..." --model user/dual-codet5-k8s --do_sample --temperature 0.7 --n 8 --seed 0
     dual-codet5 pipeline --help          # forwarded to dual_codet5.pipeline.main (= run_pipeline.py)
@@ -44,7 +45,10 @@ class GenerateArguments:
     )
     pattern: str | None = field(
         default=None,
-        metadata={"help": "A file with the pattern to condition on (default: retrieved from the bundled bank)."},
+        metadata={
+            "help": "A file with the pattern to condition on (default: retrieved with the pattern bank and settings "
+            "saved with the model)."
+        },
     )
     num_beams: int | None = field(
         default=None,
@@ -57,6 +61,13 @@ class GenerateArguments:
     n: int = field(default=1, metadata={"help": "Best-of-n: candidates per intent, reranked by the judge's quality."})
     repair: bool = field(
         default=False, metadata={"help": "Repair every candidate with k8s_scoring.repair before reranking."}
+    )
+    fallback: Literal["none", "retrieval"] = field(
+        default="none",
+        metadata={
+            "help": "retrieval: when no candidate is schema-valid, print the retrieved manifest of the nearest train "
+            "intent instead (from the model's own pattern bank), marked as such in the summary and the JSON."
+        },
     )
     format: Literal["text", "json"] = field(
         default="text", metadata={"help": "text: YAML on stdout, summary on stderr; json: one object per intent."}
@@ -143,6 +154,11 @@ def _summary(result: Any, position: str = "") -> list[str]:
         f"BP {lint['bp']:.1f}% | security {lint['security']:.2f} | quality {lint['quality']:.1f}"
     )
     lines = [head]
+    if getattr(result, "fallback_used", False):
+        lines.append(
+            "  FALLBACK: no candidate was schema-valid; this is the retrieved manifest of the nearest train intent, "
+            "not the model's output"
+        )
     for error in lint["errors"][:5]:
         lines.append(f"  error: {error}")
     if len(lint["errors"]) > 5:
@@ -204,6 +220,7 @@ def _generate(argv: Sequence[str]) -> int:
                 loaded,
                 n=args.n,
                 repair=args.repair,
+                fallback=args.fallback,
                 patterns=[pattern] * len(chunk),
                 num_beams=args.num_beams,
                 do_sample=args.do_sample,

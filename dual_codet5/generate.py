@@ -2,14 +2,16 @@
 
 `generate_manifest` is the Python entry point behind `dual-codet5 generate`:
 
-1. the pattern comes from the bundled pattern bank (`k8s_data.default_pattern_bank().retrieve(intent)`) unless one
-   is given;
+1. the pattern comes from the pattern bank and retrieval settings saved with the model (`k8s_data.load_retrieval`;
+   the bundled default bank, with a warning, for a folder without them) unless one is given;
 2. the model generates `n` candidates (beam search by default: the `n` best beams; or sampling);
 3. with `repair=True` each candidate goes through `k8s_scoring.repair` (deterministic, minimal edits);
 4. `pick_best` keeps the candidate with the best reference-free quality (`k8s_scoring.score(c)["quality"]`: schema
    validity x (BP, security, complexity)); ties go to schema validity, then BP, then security, then the earlier
    candidate, so the choice is deterministic;
-5. `lint_report` says what is still wrong, with how to fix it.
+5. with `fallback="retrieval"`, when no candidate is schema-valid, the retrieved manifest of the nearest train
+   intent (`k8s_data.retrieve_manifest`) is returned instead, marked `result.source == "retrieval-fallback"`;
+6. `lint_report` says what is still wrong, with how to fix it.
 
 Example:
 
@@ -289,12 +291,24 @@ def _load(model: Any, device: str | None) -> Any:
     return model
 
 
+def _retrieval_of(loaded: Any) -> tuple[Any, Any]:
+    """The model's `(pattern bank, retrieval config)` (`LoadedModel.retrieval`); the default ones for an object
+    that has none (e.g. a stand-in model in tests)."""
+    retrieval = getattr(loaded, "retrieval", None)
+    if retrieval is not None:
+        return retrieval
+    from dual_codet5.inference import load_model_retrieval
+
+    return load_model_retrieval(None)
+
+
 def generate_manifests(
     intents: Sequence[str],
     model: Any,
     *,
     n: int = 1,
     repair: bool = False,
+    fallback: str = "none",
     patterns: Sequence[str | None] | None = None,
     num_beams: int | None = None,
     do_sample: bool = False,
@@ -313,7 +327,12 @@ def generate_manifests(
         model: a `dual_codet5.inference.LoadedModel`, or a local folder / Hub id to load (`trust_remote_code=True`).
         n: candidates per intent (best-of-n; 1 = plain decoding).
         repair: run `k8s_scoring.repair` on every candidate before reranking.
-        patterns: one pattern per intent; `None` entries (or `patterns=None`) are retrieved from the bundled bank.
+        fallback: `"none"`, or `"retrieval"`: when no candidate is schema-valid, return the retrieved manifest of
+            the nearest train intent (`k8s_data.retrieve_manifest` with the model's own bank) instead, marked by
+            `result.source == "retrieval-fallback"` (repaired too with `repair=True`).
+        patterns: one pattern per intent; `None` entries (or `patterns=None`) are retrieved as the model was
+            trained: with the pattern bank and retrieval settings saved in its folder (`k8s_data.load_retrieval`;
+            the bundled default bank, with a warning, for a folder without them).
         num_beams: beam width (raised to `n` for beam search, which returns the `n` best beams); `None`: 4 for beam
             search, 1 with `do_sample`.
         do_sample: sample the `n` candidates instead of beam search.
@@ -328,16 +347,22 @@ def generate_manifests(
     """
     from dual_codet5.inference import generate_yaml
 
+    if fallback not in FALLBACKS:
+        raise ValueError(f"fallback must be one of {FALLBACKS}, got {fallback!r}")
     gen_kwargs = _generation_kwargs(n, num_beams, do_sample, temperature, top_k, top_p)
     patterns = [None] * len(intents) if patterns is None else list(patterns)
     if len(patterns) != len(intents):
         raise ValueError(f"got {len(intents)} intents but {len(patterns)} patterns")
-    if any(p is None for p in patterns):
-        from k8s_data import default_pattern_bank
-
-        bank = default_pattern_bank()
-        patterns = [bank.retrieve(i) if p is None else p for i, p in zip(intents, patterns)]
     loaded = _load(model, device)
+    if any(p is None for p in patterns) or fallback == "retrieval":
+        bank, config = _retrieval_of(loaded)
+    if any(p is None for p in patterns):
+        patterns = [bank.pattern_for(i, config) if p is None else p for i, p in zip(intents, patterns)]
+    fallback_texts: list[str | None] = [None] * len(intents)
+    if fallback == "retrieval":
+        from k8s_data import retrieve_manifest
+
+        fallback_texts = [retrieve_manifest(intent, bank) for intent in intents]
     if seed is not None:
         from transformers import set_seed
 
@@ -345,7 +370,10 @@ def generate_manifests(
     outputs = generate_yaml(
         loaded, list(intents), patterns, batch_size=batch_size, max_new_tokens=max_new_tokens, **gen_kwargs
     )
-    return [_finish(i, p, texts, repair) for i, p, texts in zip(intents, patterns, outputs)]
+    return [
+        _finish(i, p, texts, repair, fallback_text=f)
+        for i, p, texts, f in zip(intents, patterns, outputs, fallback_texts)
+    ]
 
 
 def generate_manifest(
@@ -354,6 +382,7 @@ def generate_manifest(
     *,
     n: int = 1,
     repair: bool = False,
+    fallback: str = "none",
     pattern: str | None = None,
     num_beams: int | None = None,
     do_sample: bool = False,
@@ -371,7 +400,10 @@ def generate_manifest(
         model: a `LoadedModel` or a local folder / Hub id.
         n: best-of-n candidates (their scores are in `result.candidates`).
         repair: apply `k8s_scoring.repair` to the candidates (its changes are in `result.changes`).
-        pattern: the pattern to condition on; `None` retrieves one from the bundled pattern bank, `""` uses none.
+        fallback: `"retrieval"` returns the retrieved manifest when no candidate is schema-valid
+            (`result.fallback_used`); `"none"` (default) always returns the model's best candidate.
+        pattern: the pattern to condition on; `None` retrieves one with the model's own pattern bank and retrieval
+            settings, `""` uses none.
         num_beams, do_sample, temperature, top_k, top_p, max_new_tokens, seed, device: see `generate_manifests`.
 
     Returns:
@@ -382,6 +414,7 @@ def generate_manifest(
         model,
         n=n,
         repair=repair,
+        fallback=fallback,
         patterns=[pattern],
         num_beams=num_beams,
         do_sample=do_sample,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, PreTrainedModel, 
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LoadedModel", "load_for_inference", "generate_yaml", "encode_inputs"]
+__all__ = ["LoadedModel", "load_for_inference", "load_model_retrieval", "generate_yaml", "encode_inputs"]
 
 DUAL_MODEL_TYPE = "dual_codet5"
 # Written by the training scripts beside every checkpoint (dual_codet5.train_utils.ARGS_FILE).
@@ -60,10 +60,24 @@ class LoadedModel:
     name_or_path: str = ""
     max_source_length: int | None = None
     max_pattern_length: int | None = None
+    _retrieval: tuple[Any, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def device(self) -> torch.device:
         return self.model.device
+
+    @property
+    def retrieval(self) -> tuple[Any, Any]:
+        """`(pattern bank, retrieval config)` the model was trained with, from its folder (`load_model_retrieval`),
+        loaded on first use: the patterns it reads and the manifests the fallback returns come from there."""
+        if self._retrieval is None:
+            self._retrieval = load_model_retrieval(self.name_or_path or None)
+        return self._retrieval
+
+    def pattern_for(self, intent: str) -> str:
+        """The pattern for `intent` as the model was trained to read it (skeleton or exemplar, its own bank)."""
+        bank, config = self.retrieval
+        return bank.pattern_for(intent, config)
 
 
 def _register_local_model() -> None:
@@ -87,6 +101,24 @@ def _training_limits(model_name_or_path: str) -> dict[str, int]:
         logger.warning("ignoring unreadable %s: %s", path, err)
         return {}
     return {k: int(resolved[k]) for k in ("max_source_length", "max_pattern_length") if resolved.get(k) is not None}
+
+
+def load_model_retrieval(model_name_or_path: str | None) -> tuple[Any, Any]:
+    """The pattern bank and retrieval config saved in a model folder (`k8s_data.load_retrieval`).
+
+    A folder without them (a model trained before they were saved: skeleton patterns) or a name that is not a local
+    folder (a Hub id) gets the default bank of the bundled corpus with a warning, from `k8s_data.load_retrieval`.
+
+    Returns:
+        `(bank, config)`.
+    """
+    from k8s_data import load_retrieval
+
+    folder = model_name_or_path
+    if folder is not None and not Path(folder).is_dir():
+        logger.warning("%s is not a local folder: its pattern bank is not read (the default bank is used)", folder)
+        folder = None
+    return load_retrieval(folder)
 
 
 def load_for_inference(
