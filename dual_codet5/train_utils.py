@@ -66,7 +66,8 @@ def load_examples(data_args: DataArguments) -> Any:
     from k8s_data import load_k8s_intents
 
     if data_args.train_file is None:
-        dsd = load_k8s_intents(pattern_mode=data_args.pattern_mode, seed=data_args.data_seed)
+        dsd = load_k8s_intents(pattern_mode=data_args.pattern_mode, seed=data_args.data_seed,
+                               retrieval=data_args.retrieval_config())
     else:
         files = {"train": data_args.train_file}
         if data_args.validation_file:
@@ -75,7 +76,8 @@ def load_examples(data_args: DataArguments) -> Any:
         if all("k8s_pattern" in ds.column_names for ds in splits.values()):
             dsd = datasets.DatasetDict(splits)
         else:
-            dsd = load_k8s_intents(pattern_mode=data_args.pattern_mode, data_files=files, seed=data_args.data_seed)
+            dsd = load_k8s_intents(pattern_mode=data_args.pattern_mode, data_files=files, seed=data_args.data_seed,
+                                   retrieval=data_args.retrieval_config())
     dsd = datasets.DatasetDict({k: v for k, v in dsd.items() if k in ("train", "validation")})
     for split, limit in (("train", data_args.max_train_samples), ("validation", data_args.max_eval_samples)):
         if limit is not None and split in dsd and len(dsd[split]) > limit:

@@ -17,12 +17,16 @@ from typing import Any
 
 import yaml
 
+from k8s_data.retrieval_config import RetrievalConfig
+
 try:
     _YAML_LOADER = yaml.CSafeLoader
 except AttributeError:  # PyYAML built without libyaml
     _YAML_LOADER = yaml.SafeLoader
 
 
+_RETRIEVAL_DEFAULTS = RetrievalConfig()
+_RETRIEVAL_HELP = {f.name: f.metadata["help"] for f in dataclasses.fields(RetrievalConfig)}
 PRESET_NAMES = ("tiny", "small", "base")
 PATTERN_MODES = ("retrieved", "oracle", "none")
 MIXED_PRECISION = ("no", "fp16", "bf16")
@@ -108,6 +112,19 @@ class DataArguments:
             "bank), 'oracle' (extracted from the target: upper bound only), 'none' (empty pattern)."
         },
     )
+    pattern_format: str = field(
+        default=_RETRIEVAL_DEFAULTS.pattern_format,
+        metadata={"help": _RETRIEVAL_HELP["pattern_format"] + " Exemplars are long: raise --max_pattern_length."},
+    )
+    exemplar_k: int = field(default=_RETRIEVAL_DEFAULTS.exemplar_k, metadata={"help": _RETRIEVAL_HELP["exemplar_k"]})
+    kind_aware: bool = field(default=_RETRIEVAL_DEFAULTS.kind_aware, metadata={"help": _RETRIEVAL_HELP["kind_aware"]})
+    compose: bool = field(default=_RETRIEVAL_DEFAULTS.compose, metadata={"help": _RETRIEVAL_HELP["compose"]})
+    train_sample_top: int = field(
+        default=_RETRIEVAL_DEFAULTS.train_sample_top, metadata={"help": _RETRIEVAL_HELP["train_sample_top"]}
+    )
+    exemplar_mask_prob: float = field(
+        default=_RETRIEVAL_DEFAULTS.exemplar_mask_prob, metadata={"help": _RETRIEVAL_HELP["exemplar_mask_prob"]}
+    )
     max_source_length: int = field(default=128, metadata={"help": "Max intent tokens (baseline: intent+pattern)."})
     max_pattern_length: int = field(default=256, metadata={"help": "Max pattern tokens (dual model)."})
     max_target_length: int = field(default=512, metadata={"help": "Max target YAML tokens (incl. </s>)."})
@@ -122,9 +139,15 @@ class DataArguments:
     def __post_init__(self) -> None:
         if self.pattern_mode not in PATTERN_MODES:
             raise ValueError(f"--pattern_mode must be one of {PATTERN_MODES}, got {self.pattern_mode!r}")
+        self.retrieval_config()  # raises a ValueError naming the bad retrieval option
         for name in ("max_source_length", "max_pattern_length", "max_target_length"):
             if getattr(self, name) < 2:
                 raise ValueError(f"--{name} must be >= 2 (room for one token and </s>)")
+
+
+    def retrieval_config(self) -> RetrievalConfig:
+        """The `k8s_data.RetrievalConfig` of these arguments (saved beside every checkpoint)."""
+        return RetrievalConfig(**{f.name: getattr(self, f.name) for f in dataclasses.fields(RetrievalConfig)})
 
 
 @dataclass

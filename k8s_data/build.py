@@ -10,16 +10,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from .corpus import CorpusError, load_corpus
+from .corpus import CORPUS_FILE, CorpusError, load_corpus
 from .examples import ExampleFilter, group_examples
 from .intents import DescriptionMode, build_intent
 from .patterns import extract_pattern
 from .retrieval import PatternBank
+from .retrieval_config import RetrievalConfig
 from .splits import SplitConfig, assign_splits
 from .yaml_io import load_mappings
 
@@ -44,6 +47,9 @@ class BuildOptions:
     )
     filter: ExampleFilter = field(default_factory=ExampleFilter, metadata={"help": "Which examples are kept."})
     split: SplitConfig = field(default_factory=SplitConfig, metadata={"help": "Split fractions and seed."})
+    retrieval: RetrievalConfig = field(
+        default_factory=RetrievalConfig, metadata={"help": "Pattern format and retrieval settings (retrieved mode)."}
+    )
 
     def __post_init__(self) -> None:
         if self.pattern_mode not in PATTERN_MODES:
@@ -58,42 +64,49 @@ class BuildOptions:
         return json.dumps(asdict(self), sort_keys=True)
 
 
-def attach_patterns(rows: list[dict[str, Any]], pattern_mode: str) -> PatternBank | None:
+def attach_patterns(
+    rows: list[dict[str, Any]], pattern_mode: str, retrieval: RetrievalConfig | None = None, seed: int = 0
+) -> PatternBank | None:
     """Fill `k8s_pattern` of every row in place; returns the bank used (retrieved mode) or None.
 
-    The bank is built from the `train` rows only, with their oracle patterns. Train rows retrieve with their own
-    id excluded (which excludes their whole source file); validation/test rows are not in the bank.
+    The bank is built from the `train` rows only. Train rows get a training pattern (`PatternBank.pattern_for`
+    with `rng`): never their own example, source file or a manifest containing their target, sampled among the
+    best `retrieval.train_sample_top` and masked as configured, seeded per example. Validation/test rows (not in the
+    bank) get the inference pattern, exactly what `generate` computes from the intent alone.
+
+    Args:
+        rows: Rows with `id`, `intent`, `yaml`, `split`, `source_file`, `kinds`.
+        pattern_mode: `retrieved`, `oracle` (the target's own skeleton or, for exemplars, the target itself: an
+            UPPER BOUND) or `none`.
+        retrieval: Format and retrieval settings (default `RetrievalConfig()`).
+        seed: Seed of the training-pattern sampling.
     """
-    oracle = {row["id"]: extract_pattern(row["yaml"]) for row in rows}
+    retrieval = retrieval or RetrievalConfig()
     if pattern_mode == "none":
         for row in rows:
             row["k8s_pattern"] = ""
         return None
     if pattern_mode == "oracle":
+        skeleton = retrieval.pattern_format == "skeleton"
         for row in rows:
-            row["k8s_pattern"] = oracle[row["id"]]
+            row["k8s_pattern"] = extract_pattern(row["yaml"]) if skeleton else row["yaml"]
         return None
-    train = [{**row, "k8s_pattern": oracle[row["id"]]} for row in rows if row["split"] == "train"]
-    bank = PatternBank.from_records(train)
+    bank = PatternBank.from_records(
+        {**row, "k8s_pattern": extract_pattern(row["yaml"])} for row in rows if row["split"] == "train"
+    )
     for row in rows:
-        row["k8s_pattern"] = bank.retrieve(row["intent"], exclude_id=row["id"] if row["split"] == "train" else None)
+        if row["split"] == "train":
+            rng = random.Random(f"{seed}:{row['id']}")
+            row["k8s_pattern"] = bank.pattern_for(row["intent"], retrieval, exclude_id=row["id"], target=row["yaml"],
+                                                  rng=rng)
+        else:
+            row["k8s_pattern"] = bank.pattern_for(row["intent"], retrieval)
     return bank
 
 
-def build_examples(
-    corpus_file: str | Path | None = None, options: BuildOptions | None = None, **overrides: Any
-) -> list[dict[str, Any]]:
-    """Rows of the corpus dataset, all splits, in a deterministic order.
-
-    Args:
-        corpus_file: A `manifests.jsonl` (default: the bundled corpus).
-        options: Build options; `overrides` replace individual top-level fields (e.g. `pattern_mode="none"`).
-    """
-    options = options or BuildOptions()
-    if overrides:
-        from dataclasses import replace
-
-        options = replace(options, **overrides)
+@lru_cache(maxsize=4)
+def _corpus_rows(corpus_file: str, size: int, mtime_ns: int, options: BuildOptions) -> tuple[dict[str, Any], ...]:
+    """Rows without patterns, cached per process by file identity and options (tests build the corpus once)."""
     examples = group_examples(load_corpus(corpus_file))
     split_of = assign_splits(examples, options.split)  # before filtering: filters never move a file between splits
     kept, _ = options.filter.apply(examples)
@@ -117,7 +130,29 @@ def build_examples(
                 "source_file": example.file_key,
             }
         )
-    attach_patterns(rows, options.pattern_mode)
+    return tuple(rows)
+
+
+def build_examples(
+    corpus_file: str | Path | None = None, options: BuildOptions | None = None, **overrides: Any
+) -> list[dict[str, Any]]:
+    """Rows of the corpus dataset, all splits, in a deterministic order.
+
+    Args:
+        corpus_file: A `manifests.jsonl` (default: the bundled corpus).
+        options: Build options; `overrides` replace individual top-level fields (e.g. `pattern_mode="none"`).
+    """
+    options = options or BuildOptions()
+    if overrides:
+        options = replace(options, **overrides)
+    path = Path(corpus_file) if corpus_file is not None else CORPUS_FILE
+    stat = path.stat() if path.exists() else None
+    if stat is None:
+        raise CorpusError(f"{path}: corpus file not found")
+    base = replace(options, pattern_mode="none", retrieval=RetrievalConfig())
+    rows = [dict(row, kinds=list(row["kinds"])) for row in _corpus_rows(str(path.resolve()), stat.st_size,
+                                                                          stat.st_mtime_ns, base)]
+    attach_patterns(rows, options.pattern_mode, options.retrieval, options.seed)
     return rows
 
 
@@ -185,5 +220,5 @@ def build_seed_rows(
                 row["split"] = "test"
             elif unit >= split_config.train_fraction:
                 row["split"] = "validation"
-    attach_patterns(rows, options.pattern_mode)
+    attach_patterns(rows, options.pattern_mode, options.retrieval, options.seed)
     return rows

@@ -7,6 +7,7 @@ from k8s_data import K8sIntents, load_k8s_intents
 
 ds = load_k8s_intents()                                  # DatasetDict: train / validation / test
 ds = load_k8s_intents(pattern_mode="oracle")             # UPPER BOUND only: the pattern comes from the target
+ds = load_k8s_intents(pattern_format="exemplar", exemplar_k=2)   # retrieve and edit: train manifests in full
 ds = load_k8s_intents(data_files={"train": "train_data.json", "test": "test_data.json"})  # the seed's format
 ```
 
@@ -27,6 +28,7 @@ import datasets
 from .build import BuildOptions, build_examples, build_seed_rows
 from .corpus import CORPUS_FILE, file_digest
 from .examples import ExampleFilter
+from .retrieval_config import RetrievalConfig
 from .splits import SPLIT_NAMES, SplitConfig
 
 logger = logging.getLogger(__name__)
@@ -102,6 +104,12 @@ def content_hash(options: BuildOptions, files: list[str | Path]) -> str:
     return digest.hexdigest()[:32]
 
 
+# Keyword arguments of `load_k8s_intents` / `make_builder` that are `RetrievalConfig` fields.
+RETRIEVAL_ARGUMENTS: tuple[str, ...] = (
+    "retrieval", "pattern_format", "exemplar_k", "kind_aware", "train_sample_top", "exemplar_mask_prob",
+)
+
+
 def make_builder(
     pattern_mode: str = "retrieved",
     data_files: str | list[str] | dict[str, str | list[str]] | None = None,
@@ -112,11 +120,24 @@ def make_builder(
     description_mode: str = "combine",
     filter: ExampleFilter | None = None,
     split: SplitConfig | None = None,
+    retrieval: RetrievalConfig | None = None,
+    pattern_format: str | None = None,
+    exemplar_k: int | None = None,
+    kind_aware: bool | None = None,
+    train_sample_top: int | None = None,
+    exemplar_mask_prob: float | None = None,
 ) -> K8sIntents:
     """A `K8sIntents` builder for the given options, keyed by content hash (see `load_k8s_intents`)."""
+    fields_given = {
+        name: value for name, value in (
+            ("pattern_format", pattern_format), ("exemplar_k", exemplar_k), ("kind_aware", kind_aware),
+            ("train_sample_top", train_sample_top), ("exemplar_mask_prob", exemplar_mask_prob),
+        ) if value is not None
+    }
+    retrieval = RetrievalConfig(**{**(retrieval or RetrievalConfig()).to_dict(), **fields_given})
     options = BuildOptions(
         pattern_mode=pattern_mode, seed=seed, description_mode=description_mode,
-        filter=filter or ExampleFilter(), split=split or SplitConfig(),
+        filter=filter or ExampleFilter(), split=split or SplitConfig(), retrieval=retrieval,
     )
     if data_files is not None:
         if isinstance(data_files, (str, Path)):
@@ -143,6 +164,8 @@ def load_k8s_intents(
     pattern_mode: str = "retrieved",
     data_files: str | list[str] | dict[str, str | list[str]] | None = None,
     seed: int = 0,
+    pattern_format: str | None = None,
+    exemplar_k: int | None = None,
     **kwargs: Any,
 ) -> datasets.DatasetDict:
     """Build (or reuse from cache) and return the dataset.
@@ -150,16 +173,20 @@ def load_k8s_intents(
     Args:
         pattern_mode: `retrieved` (default; BM25 over train intents, the example's own file excluded at train
             time), `oracle` (pattern of the target: an UPPER BOUND, it leaks the answer) or `none`.
+        pattern_format: `skeleton` or `exemplar` (see `RetrievalConfig`; default `RetrievalConfig().pattern_format`).
+        exemplar_k: How many retrieved train manifests an exemplar pattern holds.
         data_files: Seed-format files (`[{"intent", "yaml"}]` JSON or JSONL): a path, a list (all train) or a
             `{split: path(s)}` dict. None: the bundled corpus.
         seed: Seed of the intent phrasing.
         **kwargs: `corpus_file`, `cache_dir`, `description_mode`, `filter` (`ExampleFilter`), `split`
-            (`SplitConfig`).
+            (`SplitConfig`), `retrieval` (`RetrievalConfig`) and its fields `kind_aware`, `train_sample_top`,
+            `exemplar_mask_prob` (override `retrieval`).
 
     Returns:
         `DatasetDict` with `train`, `validation`, `test` and features `id`, `intent`, `intent_source`,
         `k8s_pattern`, `yaml`, `kinds`, `source`, `license`.
     """
-    builder = make_builder(pattern_mode, data_files, seed, **kwargs)
+    builder = make_builder(pattern_mode, data_files, seed, pattern_format=pattern_format, exemplar_k=exemplar_k,
+                           **kwargs)
     builder.download_and_prepare()
     return builder.as_dataset()

@@ -18,3 +18,7 @@ def format_single_encoder_input(intent: str, pattern: str) -> str:
     intent = intent.strip()
     pattern = pattern.strip("\n")
     return f"{intent}{PATTERN_SEPARATOR}{pattern}" if pattern else intent
+
+# Between the retrieved manifests of an exemplar pattern (exemplar_k > 1). A YAML comment line that no corpus file
+# holds, so a reader (or the model) sees where one manifest ends and the next begins.
+EXEMPLAR_SEPARATOR = "\n# ==== next retrieved manifest ====\n"
