@@ -371,11 +371,14 @@ def check_no_leak(bank: Any, examples: Sequence[dict], owner: str) -> None:
 
 
 def evaluation_bank(args: EvalArguments) -> Any:
-    """The pattern bank of the evaluation's own train split: what the retrieval system retrieves from."""
-    from k8s_data import load_retrieval
+    """The pattern bank of the evaluation's own train split, which the retrieval system retrieves from: for our
+    dataset the bank `load_k8s_intents(seed=--data_seed)` retrieves from, for a `--test_file` the bundled corpus'
+    default bank (the file must not overlap its train split)."""
+    from k8s_data import default_pattern_bank, pattern_bank_for
 
-    bank, _ = load_retrieval(None)  # the bundled corpus' train split with the default split seed
-    return bank
+    if args.test_file:
+        return default_pattern_bank()
+    return pattern_bank_for(None, args.data_seed)
 
 
 class _Retriever:

@@ -104,21 +104,40 @@ def _training_limits(model_name_or_path: str) -> dict[str, int]:
 
 
 def load_model_retrieval(model_name_or_path: str | None) -> tuple[Any, Any]:
-    """The pattern bank and retrieval config saved in a model folder (`k8s_data.load_retrieval`).
+    """The pattern bank and retrieval config saved with a model (`k8s_data.load_retrieval`).
 
-    A folder without them (a model trained before they were saved: skeleton patterns) or a name that is not a local
-    folder (a Hub id) gets the default bank of the bundled corpus with a warning, from `k8s_data.load_retrieval`.
+    A local folder is read directly; a Hub id through the Hub cache (`huggingface_hub.hf_hub_download` of the two
+    retrieval files; offline only what is cached). Without them -- a model trained before they were saved (skeleton
+    patterns), files that cannot be fetched, or `None` -- the default bank of the bundled corpus with the legacy
+    settings, with a warning.
 
     Returns:
         `(bank, config)`.
     """
     from k8s_data import load_retrieval
 
-    folder = model_name_or_path
-    if folder is not None and not Path(folder).is_dir():
-        logger.warning("%s is not a local folder: its pattern bank is not read (the default bank is used)", folder)
-        folder = None
+    if model_name_or_path is None:
+        from k8s_data.banks import LEGACY_RETRIEVAL, default_pattern_bank
+
+        return default_pattern_bank(), LEGACY_RETRIEVAL
+    folder = Path(model_name_or_path)
+    if not folder.is_dir():
+        folder = _hub_retrieval_folder(model_name_or_path) or folder
     return load_retrieval(folder)
+
+
+def _hub_retrieval_folder(repo_id: str) -> Path | None:
+    """The local snapshot folder holding a Hub model's retrieval files, or None when they cannot be had."""
+    from huggingface_hub import hf_hub_download
+
+    from k8s_data import BANK_FILE_NAME, RETRIEVAL_CONFIG_NAME
+
+    try:
+        paths = [Path(hf_hub_download(repo_id, name)) for name in (RETRIEVAL_CONFIG_NAME, BANK_FILE_NAME)]
+    except (OSError, ValueError) as err:  # offline and not cached, no such repo or file, not a repo id
+        logger.warning("cannot fetch the retrieval files of %s (%s)", repo_id, type(err).__name__)
+        return None
+    return paths[0].parent
 
 
 def load_for_inference(

@@ -157,6 +157,7 @@ def test_end_to_end_writes_all_outputs(tiny_models, tmp_path):
         "--max_examples", "4",
         "--n_resamples", "200",
         "--label", "CPU test",
+        "--fallback_rows", "false",  # the fallback rows have their own test below
         "--output_dir", str(out),
     ]  # fmt: skip
     results = evaluate_models.main(argv)
@@ -207,6 +208,83 @@ def test_end_to_end_writes_all_outputs(tiny_models, tmp_path):
     assert agg["models"]["dual"]["bp"]["mean_percent"]["sd"] == 0.0
     summary_md = (out / "runs_summary.md").read_text()
     assert summary_md.startswith("## Results over 2 training seeds") and "upper bound" in summary_md
+
+
+# A tiny train split for the model's own pattern bank: the test intents reworded, under other ids (no leak).
+TRAIN = [
+    {"id": f"train{i}", "intent": f"please {ex['intent'].lower()} now", "yaml": ex["yaml"]}
+    for i, ex in enumerate(EXAMPLES)
+]
+
+
+def test_retrieval_system_and_fallback_rows_end_to_end(tiny_models, tmp_path):
+    # a tiny random model writes junk, so the fallback row must answer every example with the retrieved manifest of
+    # the MODEL's bank; `retrieval=bm25` answers with the evaluation's bank; both go through the same statistics
+    from k8s_data import PatternBank, RetrievalConfig, default_pattern_bank, retrieve_manifest, save_retrieval
+
+    paths, test_file = tiny_models
+    folder = shutil.copytree(paths["dual"], tmp_path / "dual")
+    bank, config = PatternBank.from_records(TRAIN), RetrievalConfig(pattern_format="exemplar")
+    save_retrieval(folder, bank, config)
+    out = tmp_path / "eval"
+    argv = [
+        "--models", f"dual={folder}", "retrieval=bm25",
+        "--test_file", str(test_file), "--max_examples", "4", "--max_new_tokens", "8", "--num_beams", "1",
+        "--n_resamples", "200", "--output_dir", str(out),
+    ]  # fmt: skip
+    saved = evaluate_models.main(argv)
+    models = {m["name"]: m for m in saved["summary"]["models"]}
+    assert list(models) == ["dual", "dual+fallback", "retrieval"]
+    assert [m["system"] for m in models.values()] == ["model", "model+fallback", "retrieval"]
+    assert models["dual+fallback"]["fallback_rate"] == 1.0
+    assert {"codebleu", "schema_valid"} <= set(models["retrieval"]["comparison"])  # compared like any model
+    rows: dict[str, list[dict]] = {}
+    for line in (out / "per_example.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        rows.setdefault(row["model"], []).append(row)
+    intents = [ex["intent"] for ex in EXAMPLES[:4]]
+    # the model read exemplar patterns from the bank saved in its folder, not the default bank
+    assert [r["pattern"] for r in rows["dual"]] == [bank.pattern_for(i, config) for i in intents]
+    assert all("apiVersion" in r["pattern"] for r in rows["dual"])
+    assert not any(r["chosen_schema_valid"] or r["fallback_used"] for r in rows["dual"])
+    fallback = rows["dual+fallback"]
+    assert all(r["fallback_used"] and r["source"] == "retrieval-fallback" for r in fallback)
+    assert [r["prediction"] for r in fallback] == [retrieve_manifest(i, bank) for i in intents]
+    assert [r["raw_prediction"] for r in fallback] == [r["prediction"] for r in fallback]
+    assert all(r["schema_valid"] == 1.0 for r in fallback)  # the train manifests are valid
+    # retrieval as a system: no pattern, no model; the bank of the evaluation (here the bundled default bank)
+    default = default_pattern_bank()
+    assert [r["prediction"] for r in rows["retrieval"]] == [retrieve_manifest(i, default) for i in intents]
+    assert all(r["source"] == "retrieval" and r["pattern"] == "" for r in rows["retrieval"])
+    assert models["retrieval"]["summary"]["yaml_valid"]["mean_percent"] == 100.0
+    table = (out / "results.md").read_text()
+    assert "| retrieval | BM25 retrieval" in table and "| dual+fallback |" in table
+    assert "retrieval fallback when no candidate is schema-valid (used for 100.0 % of examples)" in table
+    assert len(set(saved["inputs_sha256"].values())) == 2  # the model's exemplar inputs; retrieval reads none
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        (["retrieval=tfidf"], "reserved for the retrieval system"),  # the reserved name takes a method, not a path
+        (["retrieval=bm25@num_beams=2"], "only @repair"),  # retrieval generates nothing: decoding does not apply
+        (["dual+fallback=out/m"], "reserved for the fallback rows"),  # would collide with the generated row
+    ],
+)
+def test_reserved_names(entries, message):
+    with pytest.raises(ValueError, match=message):
+        evaluate_models.EvalArguments(models=entries)
+
+
+def test_a_bank_holding_test_examples_is_refused():
+    # a bank built from other data (or another --data_seed) may hold a test example: retrieval would return the answer
+    from k8s_data import PatternBank
+
+    examples = [{"id": "ex0", "intent": "x", "yaml": "a: 1\n"}, {"id": "ex1", "intent": "y", "yaml": "b: 1\n"}]
+    evaluate_models.check_no_leak(PatternBank.from_records(TRAIN), examples, "m")  # other ids: fine
+    leaky = PatternBank.from_records([*TRAIN, {"id": "ex1", "intent": "y", "yaml": "b: 1\n"}])
+    with pytest.raises(ValueError, match="holds 1 of the test examples"):
+        evaluate_models.check_no_leak(leaky, examples, "m")
 
 
 def test_summarize_and_markdown_on_synthetic_rows():

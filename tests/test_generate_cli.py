@@ -342,15 +342,14 @@ def test_k8s_lint_fix_end_to_end(tmp_path):
 
 
 def test_pattern_is_retrieved_when_not_given(monkeypatch):
-    import k8s_data
-
     class _Bank:
-        def retrieve(self, intent: str) -> str:
+        def pattern_for(self, intent: str, config) -> str:
             return f"pattern for {intent}"
 
     decoder = _FixedDecoder([BARE])
     monkeypatch.setattr(inference, "generate_yaml", decoder)
-    monkeypatch.setattr(k8s_data, "default_pattern_bank", lambda: _Bank())
+    # a stand-in model has no folder: the default retrieval (here replaced) is asked for
+    monkeypatch.setattr(inference, "load_model_retrieval", lambda name: (_Bank(), None))
     result = generate_manifest("deploy nginx", model=object())
     assert decoder.calls[0]["patterns"] == ["pattern for deploy nginx"]
     assert result.pattern == "pattern for deploy nginx"
