@@ -36,13 +36,16 @@ BEST_PRACTICE_TERMS: tuple[BestPracticeTerm, ...] = (
     BestPracticeTerm("liveness-probe", r"\bliveness\b", r"^\s*livenessProbe:"),
     BestPracticeTerm("readiness-probe", r"\breadiness\b", r"^\s*readinessProbe:"),
     BestPracticeTerm("startup-probe", r"\bstartup ?probes?\b", r"^\s*startupProbe:"),
-    BestPracticeTerm("health-check", r"\bhealth ?checks?\b|\bprobes?\b", r"probe:|health ?check"),
+    # a custom resource's own `probes:` block (CloudNativePG Cluster) configures health checks too
+    BestPracticeTerm("health-check", r"\bhealth ?checks?\b|\bprobes?\b", r"probes?:|health ?check"),
     BestPracticeTerm("security-context", r"\bsecurity ?contexts?\b", r"^\s*securityContext:"),
     BestPracticeTerm("non-root", r"\bnon-?root\b|\brunasnonroot\b", r"runAsNonRoot:\s*true|runAsUser:\s*[1-9]"),
     BestPracticeTerm("read-only-root", r"\bread-?only root", r"readOnlyRootFilesystem:\s*true"),
     BestPracticeTerm("capabilities", r"\b(drop|dropped|dropping) (all )?capabilities\b", r"^\s*drop:"),
     BestPracticeTerm(
-        "pod-disruption-budget", r"\bdisruption budgets?\b|\bpdbs?\b", r"kind:\s*[\"']?PodDisruptionBudget"
+        "pod-disruption-budget", r"\bdisruption budgets?\b|\bpdbs?\b",
+        # an operator's `pdb:` / `podDisruptionBudget:` setting (Redis operator) makes the operator create one
+        r"kind:\s*[\"']?PodDisruptionBudget|^\s*(pdb|podDisruptionBudget):",
     ),
     BestPracticeTerm("network-policy", r"\bnetwork ?polic(y|ies)\b", r"kind:\s*[\"']?\w*NetworkPolicy"),
     BestPracticeTerm("anti-affinity", r"\banti-?affinity\b", r"AntiAffinity:"),

@@ -91,9 +91,7 @@ def attach_patterns(
         for row in rows:
             row["k8s_pattern"] = extract_pattern(row["yaml"]) if skeleton else row["yaml"]
         return None
-    bank = PatternBank.from_records(
-        {**row, "k8s_pattern": extract_pattern(row["yaml"])} for row in rows if row["split"] == "train"
-    )
+    bank = PatternBank.from_records({**row, "k8s_pattern": ""} for row in rows if row["split"] == "train")
     for row in rows:
         if row["split"] == "train":
             rng = random.Random(f"{seed}:{row['id']}")

@@ -46,7 +46,7 @@ FEATURES = datasets.Features(
     }
 )
 _DESCRIPTION = (
-    "Natural-language intents paired with real Kubernetes manifests from 38 licensed public repositories, with a "
+    "Natural-language intents paired with real Kubernetes manifests from 120 licensed public repositories, with a "
     "K8s pattern (manifest skeleton) retrieved from the intent. See k8s_data/corpus/README.md."
 )
 
@@ -72,7 +72,7 @@ class K8sIntents(datasets.GeneratorBasedBuilder):
 
     def _info(self) -> datasets.DatasetInfo:
         return datasets.DatasetInfo(description=_DESCRIPTION, features=FEATURES, license="Apache-2.0 AND MIT AND "
-                                    "CC-BY-4.0 (per example: see the `license` column)")
+                                    "MIT-0 AND CC-BY-4.0 (per example: see the `license` column)")
 
     def _rows(self) -> list[dict[str, Any]]:
         config: K8sIntentsConfig = self.config

@@ -35,11 +35,11 @@ def retrieved_manifest(bank: PatternBank, intent: str, system: str) -> str:
         return bank.manifest_for(intent, kind_aware=True, compose=True)
     weight, extra = (float(x) for x in system.split(":")[1:3])  # "kind:<weight>:<extra weight>" (sweep)
     ranked = bank.ranked(intent, kind_aware=True, limit=1, kind_weight=weight, extra_kind_weight=extra)
-    return bank.compose(intent, ranked[0]) if ranked else ""
+    return bank.entries[ranked[0]].yaml if ranked else ""
 
 
 SYSTEMS: tuple[str, ...] = ("bm25", "kind_aware", "kind_aware+compose")
-SWEEP: tuple[str, ...] = tuple(f"kind:{w}:{e}" for w in (2, 4, 8, 16, 1e6) for e in (0, 1))
+SWEEP: tuple[str, ...] = tuple(f"kind:{w:g}:{e:g}" for w in (2, 4, 8, 16, 1e6) for e in (0, 0.5, 1, 2))
 
 
 def evaluate(rows: list[dict[str, Any]], bank: PatternBank, systems: tuple[str, ...] = SYSTEMS,

@@ -72,7 +72,7 @@ class BankEntry:
     id: str
     group: str  # source file key: entries of the same file are excluded together
     intent: str
-    pattern: str  # the skeleton of `yaml`
+    pattern: str  # the skeleton of `yaml` ("" when it is to be made from `yaml` on use)
     kinds: tuple[str, ...] = ()
     yaml: str = ""  # the train manifest itself (what exemplar patterns and retrieve_manifest hand out)
     source: str = ""  # repository, for attribution
@@ -87,7 +87,9 @@ class Retrieved:
 
     @property
     def pattern(self) -> str:
-        return self.entry.pattern if self.entry is not None else ""
+        if self.entry is None:
+            return ""
+        return self.entry.pattern or (extract_pattern(self.entry.yaml) if self.entry.yaml else "")
 
 
 # Kind-aware ranking: BM25 + KIND_WEIGHT x (requested kinds the file holds - EXTRA_KIND_WEIGHT x kinds it holds
@@ -138,11 +140,11 @@ class PatternBank:
     @classmethod
     def from_records(cls, records: Iterable[Mapping[str, object]], **kwargs: float) -> PatternBank:
         """Build from dataset rows (`id`, `intent`, `yaml`, optional `k8s_pattern`/`pattern`, `source_file`,
-        `kinds`, `source`). A row without a pattern gets the skeleton of its `yaml`."""
+        `kinds`, `source`). A row without a pattern gets the skeleton of its `yaml` when it is first needed."""
         entries = []
         for row in records:
             yaml_text = str(row.get("yaml") or "")
-            pattern = row.get("k8s_pattern") or row.get("pattern") or (extract_pattern(yaml_text) if yaml_text else "")
+            pattern = row.get("k8s_pattern") or row.get("pattern") or ""  # "": the skeleton of `yaml`, made on use
             group = row.get("source_file") or row.get("group") or row["id"]
             kinds = tuple(row.get("kinds") or ()) or tuple(dict.fromkeys(
                 str(d.get("kind")) for d in load_mappings(yaml_text)))
@@ -324,10 +326,10 @@ class PatternBank:
             for n, index in enumerate(chosen)
         ]
         if config.pattern_format == "skeleton":
-            first = texts[0]
-            if first.rstrip("\n") == self.entries[chosen[0]].yaml.rstrip("\n") and self.entries[chosen[0]].pattern:
-                return self.entries[chosen[0]].pattern
-            return extract_pattern(first)
+            entry = self.entries[chosen[0]]
+            if texts[0].rstrip("\n") == entry.yaml.rstrip("\n"):
+                return Retrieved(entry, 0.0).pattern  # the stored skeleton, or the skeleton of its YAML
+            return extract_pattern(texts[0])
         texts = [t.strip("\n") for t in texts]
         if rng is not None and config.exemplar_mask_prob > 0:
             texts = [mask_words(t, config.exemplar_mask_prob, rng) for t in texts]

@@ -2,7 +2,8 @@
 
 Prints split sizes, kinds, intent sources, mean lengths in tokens (of a BPE tokenizer trained on the train split
 unless `--tokenizer` names a saved one) and the pattern retrieval quality on validation: the rate at which the
-retrieved pattern's kind set equals the target's.
+retrieved pattern's kind set equals the target's, for plain and kind-aware BM25 (`python -m k8s_data.eval_retrieval`
+adds CodeBLEU).
 """
 
 from __future__ import annotations
@@ -10,23 +11,30 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter
+from dataclasses import replace
 from statistics import mean
 from typing import Any
 
 from .build import BuildOptions, attach_patterns, build_examples
 from .patterns import pattern_kinds
+from .retrieval import PatternBank
+from .retrieval_config import RetrievalConfig
 from .splits import SPLIT_NAMES
 
 
-def retrieval_quality(rows: list[dict[str, Any]], split: str = "validation") -> dict[str, float]:
-    """Kind-set match rate of retrieved patterns on `split` (bank: train only), and the empty-pattern rate."""
-    rows = [dict(r) for r in rows]
-    attach_patterns(rows, "retrieved")
+def retrieval_quality(
+    rows: list[dict[str, Any]], split: str = "validation", config: RetrievalConfig | None = None
+) -> dict[str, float]:
+    """Kind-set match rate of the skeletons retrieved for `split` (bank: train only; `config` default
+    `RetrievalConfig()`), and the empty-pattern rate."""
+    config = replace(config or RetrievalConfig(), pattern_format="skeleton")
+    bank = PatternBank.from_records(r for r in rows if r["split"] == "train")
     evaluated = [r for r in rows if r["split"] == split]
     if not evaluated:
         return {"kind_set_match": 0.0, "empty": 0.0, "n": 0}
-    match = sum(set(pattern_kinds(r["k8s_pattern"])) == set(r["kinds"]) for r in evaluated)
-    empty = sum(not r["k8s_pattern"] for r in evaluated)
+    patterns = [bank.pattern_for(r["intent"], config) for r in evaluated]
+    match = sum(set(pattern_kinds(p)) == set(r["kinds"]) for p, r in zip(patterns, evaluated))
+    empty = sum(not p for p in patterns)
     return {"kind_set_match": match / len(evaluated), "empty": empty / len(evaluated), "n": len(evaluated)}
 
 
@@ -79,12 +87,14 @@ def main(argv: list[str] | None = None) -> None:
         pattern = [len(tokenizer(r["k8s_pattern"]).input_ids) for r in split_rows]
         p95 = yaml[int(0.95 * (len(yaml) - 1))]
         print(f"  {name:<11} {mean(intent):>7.1f} {mean(yaml):>7.1f} {mean(pattern):>8.1f} {p95:>9}")
-    quality = retrieval_quality(rows)
-    print(
-        f"\npattern retrieval on validation (BM25 over {len(by_split['train'])} train intents): "
-        f"kind set of retrieved pattern == target's: {quality['kind_set_match']:.1%} "
-        f"(n={quality['n']}; empty retrievals {quality['empty']:.1%})"
-    )
+    for label, config in (("plain BM25", RetrievalConfig(kind_aware=False)),
+                          ("kind-aware BM25, the default", RetrievalConfig())):
+        quality = retrieval_quality(rows, config=config)
+        print(
+            f"\npattern retrieval on validation ({label}, over {len(by_split['train'])} train intents): "
+            f"kind set of retrieved pattern == target's: {quality['kind_set_match']:.1%} "
+            f"(n={quality['n']}; empty retrievals {quality['empty']:.1%})"
+        )
 
 
 if __name__ == "__main__":

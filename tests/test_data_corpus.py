@@ -21,13 +21,18 @@ def write_lines(tmp_path, lines):
 def test_bundled_corpus_loads_with_attribution_files():
     records = load_corpus()
     stats = json.loads((CORPUS_DIR / "stats.json").read_text())
-    assert len(records) == stats["total"] == 6554
+    assert len(records) == stats["total"] == 19860  # corpus v2 (issue 10)
     assert len({r.id for r in records}) == len(records)
     # CC-BY-4.0 asks for attribution: the notice names every CC-BY source and the licence texts ship along
     notice = (CORPUS_DIR / "NOTICE.md").read_text()
     for source in {r.source for r in records if r.license == "CC-BY-4.0"} | {"MicrosoftDocs/azure-aks-docs"}:
         assert source in notice
     assert (CORPUS_DIR / "LICENSES" / "kubernetes__website.txt").exists()
+    # every repository has its licence text (file names: owner__repo[__extra].txt, SOURCES.md lists the repos)
+    licence_files = {p.name for p in (CORPUS_DIR / "LICENSES").iterdir()}
+    for source in {r.source for r in records}:
+        assert f"{source.replace('/', '__')}.txt" in licence_files, source
+        assert f"| {source} |" in (CORPUS_DIR / "SOURCES.md").read_text()
 
 
 @pytest.mark.parametrize(

@@ -94,6 +94,10 @@ def test_multi_document_intent_names_every_object(examples):
         ('a Pod "with-limits" with resource limits', "metadata:\n  name: with-limits\n", ["resources"]),
         ("protect it with a PodDisruptionBudget-like disruption budget", "kind: Deployment\n",
          ["pod-disruption-budget"]),
+        # a custom resource's own settings blocks: the operator creates the probes / the PDB (corpus v2 examples)
+        ("a Cluster setting instances, probes and storage", "kind: Cluster\nspec:\n  probes:\n    startup: {}\n", []),
+        ("a RedisSentinel configuring clusterSize and pdb", "kind: RedisSentinel\nspec:\n  pdb:\n    enabled: true\n",
+         []),
     ],
 )
 def test_absent_best_practices(intent, yaml_text, absent):
