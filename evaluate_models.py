@@ -30,51 +30,50 @@ with `plot_*.json` / `plot_*.csv` behind it, and `results.md` (Markdown tables f
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import gc
 import hashlib
 import json
 import logging
-import math
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from accelerate import Accelerator
 from accelerate.logging import get_logger
 from accelerate.utils import gather_object
 from transformers import HfArgumentParser, set_seed
 
+from dual_codet5.generate import SOURCE_RETRIEVAL_FALLBACK, select_and_repair
 from dual_codet5.inference import generate_yaml, load_for_inference
-from dual_codet5.plots import plot_comparison
-from dual_codet5.stats import (
-    METRICS,
-    TARGETS,
-    WILCOXON_ZERO_METHOD,
-    aggregate_runs,
-    bootstrap_ci,
-    compare_models,
-    target_check,
+from dual_codet5.reporting import (
+    PATTERN_MODE_LABELS,
+    aggregate_result_files,
+    clean_json,
+    json_default,
+    render_markdown,
+    summarize,
+    write_per_example,
+    write_plots,
 )
+from dual_codet5.stats import TARGETS, WILCOXON_ZERO_METHOD
 
 logger = get_logger(__name__)
 
-PATTERN_MODES = ("retrieved", "oracle", "none")
-PATTERN_MODE_SHORT = {"retrieved": "retrieved", "oracle": "oracle (upper bound)", "none": "none"}
-PATTERN_MODE_LABELS = {
-    "retrieved": "retrieved (pattern bank of the train split)",
-    "oracle": "oracle (upper bound: pattern extracted from the reference YAML)",
-    "none": "none (empty pattern)",
-}
+PATTERN_MODES = tuple(PATTERN_MODE_LABELS)
 # Decoding fields a model entry may override with `name=path@key=value,...`.
 DECODING_FIELDS = ("num_beams", "do_sample", "temperature", "top_p", "best_of_n", "repair", "max_new_tokens")
 RESULTS_FILE = "phase2_final_results.json"
+# `--models retrieval=bm25`: a reserved name for the retrieval system (no model: each intent is answered with the YAML
+# of the nearest train intent, `k8s_data.retrieve_manifest`), scored like any model.
+RETRIEVAL_NAME = "retrieval"
+RETRIEVAL_METHODS = ("bm25",)
+# `NAME+fallback`: a model whose output is replaced by the retrieved manifest when no candidate is schema-valid.
+FALLBACK_SUFFIX = "+fallback"
 
 
 @dataclass
@@ -85,7 +84,9 @@ class EvalArguments:
         default_factory=list,
         metadata={
             "help": "Models as NAME=PATH (a save_pretrained folder or Hub id); the FIRST is the baseline. A suffix "
-            "@key=value,... overrides the decoding of that entry (keys: " + ", ".join(DECODING_FIELDS) + ")."
+            "@key=value,... overrides the decoding of that entry (keys: " + ", ".join(DECODING_FIELDS) + "). "
+            f"`{RETRIEVAL_NAME}=bm25` (a reserved name) adds the retrieval system: the YAML of the nearest train "
+            "intent, no model."
         },
     )
     runs: list[str] = field(
@@ -134,6 +135,14 @@ class EvalArguments:
     n_resamples: int = field(default=9999, metadata={"help": "Bootstrap resamples for every CI."})
     confidence_level: float = field(default=0.95, metadata={"help": "Level of the CIs and of the target bounds."})
     alpha: float = field(default=0.05, metadata={"help": "Significance level after Holm correction."})
+    fallback_rows: bool = field(
+        default=True,
+        metadata={
+            "help": f"Also report every model as NAME{FALLBACK_SUFFIX}: its output replaced by the retrieved manifest "
+            "(k8s_data.retrieve_manifest with the model's own pattern bank) when no candidate is schema-valid, as "
+            "`dual-codet5 generate --fallback retrieval` does. Costs no generation, only scoring."
+        },
+    )
 
     def __post_init__(self):
         if not self.models and not self.runs:
@@ -143,7 +152,7 @@ class EvalArguments:
         if self.pattern_mode not in PATTERN_MODES:
             raise ValueError(f"--pattern_mode must be one of {PATTERN_MODES}, got {self.pattern_mode!r}")
         if self.models:
-            specs = parse_model_specs(self.models, base=decoding_from(self))
+            specs = with_fallback_rows(parse_model_specs(self.models, base=decoding_from(self)), self.fallback_rows)
             names = [s.name for s in specs]
             if len(set(names)) != len(names):
                 raise ValueError(f"model names must be unique, got {names}")
@@ -188,9 +197,45 @@ class Decoding:
 
 @dataclass(frozen=True)
 class ModelSpec:
+    """One evaluated entry: a name, a model folder (or the retrieval method), its decoding.
+
+    Args:
+        name: the row's name; `retrieval` is the retrieval system.
+        path: a model folder or Hub id; for the retrieval system the method (`bm25`).
+        decoding: how candidates are drawn, chosen and repaired.
+        fallback: the `NAME+fallback` row of a model (see `with_fallback_rows`).
+    """
+
     name: str
     path: str
     decoding: Decoding
+    fallback: bool = False
+
+    @property
+    def is_retrieval(self) -> bool:
+        return self.name == RETRIEVAL_NAME
+
+    @property
+    def system(self) -> str:
+        """`retrieval`, `model` or `model+fallback`."""
+        return RETRIEVAL_NAME if self.is_retrieval else "model+fallback" if self.fallback else "model"
+
+    def describe(self) -> str:
+        if self.is_retrieval:
+            text = f"{self.path.upper()} retrieval: the YAML of the nearest train intent, no model"
+            return text + (", + repair" if self.decoding.repair else "")
+        text = self.decoding.describe()
+        return text + (", + retrieval fallback when no candidate is schema-valid" if self.fallback else "")
+
+    def entry(self) -> dict[str, Any]:
+        """What `dual_codet5.reporting.summarize` records about this entry."""
+        return {
+            "name": self.name,
+            "path": self.path,
+            "system": self.system,
+            "decoding": dataclasses.asdict(self.decoding),
+            "decoding_text": self.describe(),
+        }
 
 
 def decoding_from(args: EvalArguments) -> Decoding:
@@ -220,8 +265,27 @@ def parse_model_specs(entries: Sequence[str], base: Decoding) -> list[ModelSpec]
             if not eq or key not in DECODING_FIELDS:
                 raise ValueError(f"bad override {item!r} in {entry!r}: use key=value with key in {DECODING_FIELDS}")
             changes[key] = _parse_value(key, value)
+        if name.endswith(FALLBACK_SUFFIX):
+            raise ValueError(f"{entry!r}: names ending in {FALLBACK_SUFFIX!r} are reserved for the fallback rows")
+        if name == RETRIEVAL_NAME and path not in RETRIEVAL_METHODS:
+            raise ValueError(
+                f"{entry!r}: {RETRIEVAL_NAME!r} is reserved for the retrieval system; give "
+                f"{RETRIEVAL_NAME}={'|'.join(RETRIEVAL_METHODS)}, or another name for a model"
+            )
+        if name == RETRIEVAL_NAME and any(k not in ("repair",) for k in changes):
+            raise ValueError(f"{entry!r}: the retrieval system generates nothing; only @repair=... applies")
         specs.append(ModelSpec(name=name, path=path, decoding=dataclasses.replace(base, **changes)))
     return specs
+
+
+def with_fallback_rows(specs: Sequence[ModelSpec], enabled: bool = True) -> list[ModelSpec]:
+    """`specs` with a `NAME+fallback` entry after every model (not after the retrieval system) when `enabled`."""
+    out: list[ModelSpec] = []
+    for spec in specs:
+        out.append(spec)
+        if enabled and not spec.is_retrieval and not spec.fallback:
+            out.append(dataclasses.replace(spec, name=spec.name + FALLBACK_SUFFIX, fallback=True))
+    return out
 
 
 # ----------------------------------------------------------------------------------------------------- test data
@@ -235,8 +299,14 @@ def _read_records(path: Path) -> list[dict]:
     return list(data)
 
 
+def _our_dataset(data_seed: int) -> Any:
+    from k8s_data import load_k8s_intents
+
+    return load_k8s_intents(seed=data_seed)
+
+
 def load_examples(args: EvalArguments) -> list[dict]:
-    """Test examples as dicts with `id`, `intent`, `yaml` (the reference) and `pattern` (per `--pattern_mode`)."""
+    """Test examples as dicts with `id`, `intent` and `yaml` (the reference); patterns are per model."""
     if args.test_file:
         path = Path(args.test_file)
         records = _read_records(path)
@@ -244,152 +314,212 @@ def load_examples(args: EvalArguments) -> list[dict]:
         if missing:
             raise ValueError(f"{path}: records {missing[:5]} lack `intent` or `yaml`")
         examples = [
-            {"id": str(r.get("id", f"{path.stem}-{i}")), "intent": r["intent"], "yaml": r["yaml"], "pattern": None}
+            {"id": str(r.get("id", f"{path.stem}-{i}")), "intent": r["intent"], "yaml": r["yaml"]}
             for i, r in enumerate(records)
         ]
     else:
-        from k8s_data import load_k8s_intents
-
-        split = load_k8s_intents(pattern_mode="retrieved", seed=args.data_seed)[args.split]
-        examples = [
-            {"id": str(r["id"]), "intent": r["intent"], "yaml": r["yaml"], "pattern": r["k8s_pattern"]} for r in split
-        ]
+        split = _our_dataset(args.data_seed)[args.split]
+        examples = [{"id": str(r["id"]), "intent": r["intent"], "yaml": r["yaml"]} for r in split]
     if args.max_examples is not None:
         examples = examples[: args.max_examples]
-    if args.pattern_mode == "oracle":
-        from k8s_data import extract_pattern
-
-        for ex in examples:
-            ex["pattern"] = extract_pattern(ex["yaml"])
-    elif args.pattern_mode == "none":
-        for ex in examples:
-            ex["pattern"] = ""
-    elif any(ex["pattern"] is None for ex in examples):
-        from k8s_data import default_pattern_bank
-
-        bank = default_pattern_bank()  # built from OUR train split: no test example can retrieve itself
-        for ex in examples:
-            if ex["pattern"] is None:
-                ex["pattern"] = bank.retrieve(ex["intent"])
     if not examples:
         raise ValueError("no test examples")
     return examples
 
 
 def dataset_hashes(examples: Sequence[dict]) -> dict[str, str]:
-    """SHA-256 of the examples (id, intent, reference) and of the model inputs (plus patterns)."""
+    """SHA-256 of the examples (id, intent, reference)."""
+    payload = json.dumps([[ex[k] for k in ("id", "intent", "yaml")] for ex in examples], ensure_ascii=False)
+    return {"dataset_sha256": hashlib.sha256(payload.encode()).hexdigest()}
 
-    def digest(keys: tuple[str, ...]) -> str:
-        payload = json.dumps([[ex[k] for k in keys] for ex in examples], ensure_ascii=False)
-        return hashlib.sha256(payload.encode()).hexdigest()
 
-    return {"dataset_sha256": digest(("id", "intent", "yaml")), "inputs_sha256": digest(("id", "intent", "pattern"))}
+def inputs_hash(examples: Sequence[dict], patterns: Sequence[str]) -> str:
+    """SHA-256 of what a model reads: (id, intent, pattern) per example."""
+    payload = json.dumps([[ex["id"], ex["intent"], p] for ex, p in zip(examples, patterns)], ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+# -------------------------------------------------------------------------------------------- patterns and retrieval
+def patterns_for(pattern_mode: str, examples: Sequence[dict], bank: Any, config: Any) -> list[str]:
+    """The pattern each example's intent gets, for a model trained with retrieval `config` and pattern bank `bank`.
+
+    `retrieved`: `bank.pattern_for(intent, config)` (skeleton or exemplar, as the model was trained); `oracle`
+    (an UPPER BOUND): from the reference itself, its skeleton (`k8s_data.extract_pattern`) or, for a model trained on
+    exemplars, the reference YAML; `none`: empty.
+    """
+    if pattern_mode == "none":
+        return [""] * len(examples)
+    if pattern_mode == "oracle":
+        if getattr(config, "pattern_format", "skeleton") == "exemplar":
+            return [ex["yaml"] for ex in examples]
+        from k8s_data import extract_pattern
+
+        return [extract_pattern(ex["yaml"]) for ex in examples]
+    return [bank.pattern_for(ex["intent"], config) for ex in examples]
+
+
+def check_no_leak(bank: Any, examples: Sequence[dict], owner: str) -> None:
+    """Refuse a pattern bank that holds test examples (it was built from another split or data seed): retrieval
+    would hand the model, or be, the answer."""
+    bank_ids = {str(entry.id) for entry in getattr(bank, "entries", ())}
+    leaked = sorted(bank_ids & {ex["id"] for ex in examples})
+    if leaked:
+        raise ValueError(
+            f"the pattern bank of {owner} holds {len(leaked)} of the test examples (e.g. {leaked[:3]}): it was built "
+            "from other data or another --data_seed than this evaluation; evaluate with the data it was trained on"
+        )
+
+
+def evaluation_bank(args: EvalArguments) -> Any:
+    """The pattern bank of the evaluation's own train split, which the retrieval system retrieves from: for our
+    dataset the bank `load_k8s_intents(seed=--data_seed)` retrieves from, for a `--test_file` the bundled corpus'
+    default bank (the file must not overlap its train split)."""
+    from k8s_data import default_pattern_bank, pattern_bank_for
+
+    if args.test_file:
+        return default_pattern_bank()
+    return pattern_bank_for(None, args.data_seed)
+
+
+class _Retriever:
+    """`k8s_data.retrieve_manifest` with a cache per (bank, intent): the fallback rows and the retrieval system ask
+    for the same manifests."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, str], str] = {}
+
+    def __call__(self, intent: str, bank: Any) -> str:
+        from k8s_data import retrieve_manifest
+
+        key = (id(bank), intent)
+        if key not in self._cache:
+            self._cache[key] = retrieve_manifest(intent, bank)
+        return self._cache[key]
 
 
 # ------------------------------------------------------------------------------------------- selection and repair
-def _quality(text: str) -> float:
-    from k8s_scoring import score
-
-    return float(score(text)["quality"])
-
-
-def resolve_pick_best() -> tuple[Callable[[list[str]], Any], str]:
-    """`dual_codet5.generate.pick_best` when available, else a local argmax of the reference-free quality."""
-    try:
-        from dual_codet5.generate import pick_best
-
-        return pick_best, "dual_codet5.generate.pick_best"
-    except ImportError:
-
-        def local_pick_best(candidates: list[str]) -> int:
-            return int(np.argmax([_quality(c) for c in candidates]))
-
-        return local_pick_best, "local argmax of k8s_scoring.score(text)['quality']"
-
-
-def _picked_index(result: Any, candidates: list[str]) -> int:
-    # pick_best returns `(index, scores)`; the local fallback an index; a chosen text is accepted too
-    if isinstance(result, (int, np.integer)):
-        return int(result)
-    if isinstance(result, str):
-        return candidates.index(result)
-    if isinstance(result, tuple) and result:
-        return _picked_index(result[0], candidates)
-    raise TypeError(f"cannot read the chosen candidate from pick_best's result {type(result).__name__}")
-
-
-def finalize_outputs(
-    candidates: list[list[str]], decoding: Decoding, pick_best: Callable[[list[str]], Any]
-) -> list[dict]:
-    """Optionally repair every candidate, then choose one per example (best-of-n), as `dual-codet5 generate` does.
+def finalize_outputs(candidates: Sequence[list[str]], decoding: Decoding) -> list[dict]:
+    """Repair (optionally) and choose one candidate per example with `dual_codet5.generate.select_and_repair`, the
+    step `dual-codet5 generate` runs, so evaluation scores exactly what users get.
 
     Returns:
         per-example dicts with `prediction` (chosen, repaired when asked), `raw_prediction` (the chosen candidate as
-        the model wrote it), `n_candidates`, `chosen_candidate`, `n_repairs` and `repaired_checks` (check ids).
+        the model wrote it), `n_candidates`, `chosen_candidate`, `n_repairs`, `repaired_checks` (check ids) and
+        `chosen_schema_valid` (False means no candidate is schema-valid).
     """
-    repair = None
-    if decoding.repair:
-        from k8s_scoring import repair
-
     rows = []
     for raw_cands in candidates:
-        fixed = [repair(c) if repair is not None else (c, []) for c in raw_cands]
-        texts = [text for text, _ in fixed]
-        index = _picked_index(pick_best(texts), texts) if len(texts) > 1 else 0
-        checks = [getattr(change, "check_id", str(change)) for change in fixed[index][1]]
+        selection = select_and_repair(raw_cands, repair=decoding.repair)
+        checks = [getattr(change, "check_id", str(change)) for change in selection.changes[selection.index]]
         rows.append(
             {
-                "prediction": texts[index],
-                "raw_prediction": raw_cands[index],
-                "n_candidates": len(texts),
-                "chosen_candidate": index,
+                "prediction": selection.text,
+                "raw_prediction": selection.raw_texts[selection.index],
+                "n_candidates": len(selection.texts),
+                "chosen_candidate": selection.index,
                 "n_repairs": len(checks),
                 "repaired_checks": checks,
+                "chosen_schema_valid": selection.schema_valid,
             }
         )
     return rows
 
 
 # ------------------------------------------------------------------------------------------------------ evaluation
+def _with_fallback(rows: list[dict], shard_examples: Sequence[dict], bank: Any, retrieve: _Retriever, repair: bool):
+    """Copies of a model's rows where every example without a schema-valid candidate gets the retrieved manifest
+    (repaired too when the entry repairs), as `generate_manifest(..., fallback="retrieval")` does."""
+    out = []
+    for ex, row in zip(shard_examples, rows):
+        row = {**row, "repaired_checks": list(row["repaired_checks"])}
+        if not row["chosen_schema_valid"]:
+            (fallback,) = finalize_outputs([[retrieve(ex["intent"], bank)]], Decoding(repair=repair))
+            row.update(
+                prediction=fallback["prediction"],
+                raw_prediction=fallback["raw_prediction"],
+                n_repairs=fallback["n_repairs"],
+                repaired_checks=fallback["repaired_checks"],
+                source=SOURCE_RETRIEVAL_FALLBACK,
+            )
+        out.append(row)
+    return out
+
+
 def generate_all(
     args: EvalArguments, specs: Sequence[ModelSpec], examples: Sequence[dict], accelerator: Accelerator
-) -> tuple[dict[str, list[dict]], dict[str, float]]:
-    """Generate, select, repair and score every example for every model.
+) -> tuple[dict[str, list[dict]], dict[str, dict[str, float]], dict[str, str]]:
+    """Generate, select, repair and score every example for every entry (models, fallback rows, retrieval).
 
-    Each process works on its shard of the examples; the rows are gathered on every process.
+    Each process works on its shard of the examples; the rows are gathered on every process. A model's patterns come
+    from the pattern bank and retrieval settings saved in its folder (`k8s_data.load_retrieval`).
 
     Returns:
-        `(rows, seconds)`: name → per-example rows in example order (names in `specs` order), and name →
+        `(rows, seconds, inputs)`: name → per-example rows in example order (names in `specs` order); name →
         `{"generate": s, "select_repair_score": s}` wall times on the main process's shard (`generate` is 0 for a
-        variant that reuses another entry's candidates).
+        variant that reuses another entry's candidates); name → `inputs_hash` of what it read.
     """
     from k8s_scoring import score
 
-    pick_best, picker = resolve_pick_best()
-    if any(s.decoding.best_of_n > 1 for s in specs):
-        logger.info("best-of-n selection: %s", picker, main_process_only=True)
     indices = list(range(len(examples)))
     results: dict[str, list[dict]] = {}
     timings: dict[str, dict[str, float]] = {}
+    inputs: dict[str, str] = {}
+    scored: dict[tuple[int, str], dict[str, float]] = {}  # (example index, prediction) -> scores: rows share outputs
+    retrieve = _Retriever()
+
+    def finish(spec: ModelSpec, rows: list[dict], shard: Sequence[int], start: float, generated_at: float) -> None:
+        for i, row in zip(shard, rows):
+            ex = examples[i]
+            row.update({"index": i, "id": ex["id"], "model": spec.name})
+            row.setdefault("source", "model")
+            row["fallback_used"] = row["source"] == SOURCE_RETRIEVAL_FALLBACK
+            key = (i, row["prediction"])
+            if key not in scored:
+                scored[key] = {k: float(v) for k, v in score(row["prediction"], ex["yaml"]).items()}
+            row.update(scored[key])
+        done = time.perf_counter()
+        timings[spec.name] = {"generate": generated_at - start, "select_repair_score": done - generated_at}
+        results[spec.name] = sorted(gather_object(rows), key=lambda r: r["index"])
+        inputs[spec.name] = inputs_hash(examples, [r["pattern"] for r in results[spec.name]])
+        logger.info("%s: %d examples done", spec.name, len(results[spec.name]), main_process_only=True)
+
     by_path: dict[str, list[ModelSpec]] = {}
     for spec in specs:
         by_path.setdefault(spec.path, []).append(spec)
     for path, group in by_path.items():
+        if all(spec.is_retrieval for spec in group):
+            bank = evaluation_bank(args)
+            check_no_leak(bank, examples, "the retrieval system")
+            with accelerator.split_between_processes(indices) as shard:
+                for spec in group:
+                    start = time.perf_counter()
+                    texts = [[retrieve(examples[i]["intent"], bank)] for i in shard]
+                    generated_at = time.perf_counter()
+                    rows = finalize_outputs(texts, spec.decoding)
+                    for row in rows:
+                        row.update(pattern="", source=RETRIEVAL_NAME)
+                    finish(spec, rows, shard, start, generated_at)
+            continue
         loaded = load_for_inference(path, device=accelerator.device, dtype=args.dtype)
+        bank, config = loaded.retrieval
+        if args.pattern_mode == "retrieved" or any(spec.fallback for spec in group):
+            check_no_leak(bank, examples, path)
         generated: dict[tuple, list[list[str]]] = {}
+        finalized: dict[tuple, list[dict]] = {}
         with accelerator.split_between_processes(indices) as shard:
             shard_examples = [examples[i] for i in shard]
+            patterns = patterns_for(args.pattern_mode, shard_examples, bank, config)
             for spec in group:
                 dec = spec.decoding
                 key = dec.generation_key()
                 start = time.perf_counter()
-                if key not in generated:  # variants differing only in repair share their candidates
+                if key not in generated:  # variants differing only in repair or fallback share their candidates
                     set_seed(args.seed)
                     gen_kwargs = {"temperature": dec.temperature, "top_p": dec.top_p} if dec.do_sample else {}
                     generated[key] = generate_yaml(
                         loaded,
                         [ex["intent"] for ex in shard_examples],
-                        [ex["pattern"] for ex in shard_examples],
+                        patterns,
                         batch_size=args.batch_size,
                         max_new_tokens=dec.max_new_tokens,
                         num_beams=dec.num_beams,
@@ -400,17 +530,12 @@ def generate_all(
                         **gen_kwargs,
                     )
                 generated_at = time.perf_counter()
-                rows = finalize_outputs(generated[key], dec, pick_best)
-                for i, ex, row in zip(shard, shard_examples, rows):
-                    row.update({"index": i, "id": ex["id"], "model": spec.name})
-                    row.update({k: float(v) for k, v in score(row["prediction"], ex["yaml"]).items()})
-                timings[spec.name] = {
-                    "generate": generated_at - start,
-                    "select_repair_score": time.perf_counter() - generated_at,
-                }
-                gathered = gather_object(rows)
-                results[spec.name] = sorted(gathered, key=lambda r: r["index"])
-                logger.info("%s: %d examples done", spec.name, len(results[spec.name]), main_process_only=True)
+                if (key, dec.repair) not in finalized:
+                    finalized[(key, dec.repair)] = finalize_outputs(generated[key], dec)
+                rows = [{**row, "pattern": p} for row, p in zip(finalized[(key, dec.repair)], patterns)]
+                if spec.fallback:
+                    rows = _with_fallback(rows, shard_examples, bank, retrieve, dec.repair)
+                finish(spec, rows, shard, start, generated_at)
         del loaded
         gc.collect()
         if torch.cuda.is_available():
@@ -419,281 +544,17 @@ def generate_all(
         for row in rows:
             row.pop("index", None)
         logger.info("%s: %s s on the main process shard", name, timings[name], main_process_only=True)
-    return {s.name: results[s.name] for s in specs}, timings
+    return {s.name: results[s.name] for s in specs}, timings, inputs
 
 
-def _pct_row(name: str, spec, values: np.ndarray, args: EvalArguments) -> dict:
-    low, high, method = bootstrap_ci(
-        values * spec.to_percent, confidence_level=args.confidence_level, n_resamples=args.n_resamples, seed=args.seed
-    )
-    return {
-        "model": name,
-        "metric": spec.name,
-        "title": spec.title,
-        "mean": float(np.mean(values)),
-        "sd": float(np.std(values, ddof=1)) if values.size > 1 else 0.0,
-        "mean_percent": float(np.mean(values) * spec.to_percent),
-        "ci_low_percent": low,
-        "ci_high_percent": high,
-        "ci_method": method,
-        "n": int(values.size),
-    }
-
-
-def summarize(args: EvalArguments, specs: Sequence[ModelSpec], rows: dict[str, list[dict]]) -> dict:
-    """Means with CIs, paired comparisons against the baseline (Holm across metrics), and the target checks."""
-    baseline = specs[0].name
-    metrics = [m for m in METRICS if all(m.name in r for r in rows[baseline])]
-    arrays = {name: {m.name: np.array([r[m.name] for r in rows[name]], dtype=float) for m in metrics} for name in rows}
-    models = []
-    for spec in specs:
-        entry: dict[str, Any] = {
-            "name": spec.name,
-            "path": spec.path,
-            "is_baseline": spec.name == baseline,
-            "decoding": dataclasses.asdict(spec.decoding),
-            "decoding_text": spec.decoding.describe(),
-            "summary": {m.name: _pct_row(spec.name, m, arrays[spec.name][m.name], args) for m in metrics},
-            "targets": {},
-            "repairs_per_example": float(np.mean([r["n_repairs"] for r in rows[spec.name]])),
-        }
-        for m in metrics:
-            if m.name in TARGETS:
-                entry["targets"][m.name] = target_check(
-                    arrays[spec.name][m.name],
-                    TARGETS[m.name],
-                    metric=m.name,
-                    to_percent=m.to_percent,
-                    binary=m.binary,
-                    confidence_level=args.confidence_level,
-                    n_resamples=args.n_resamples,
-                    seed=args.seed,
-                ).to_dict()
-        if spec.name != baseline:
-            comps = compare_models(
-                arrays[baseline],
-                arrays[spec.name],
-                metrics,
-                confidence_level=args.confidence_level,
-                n_resamples=args.n_resamples,
-                seed=args.seed,
-            )
-            entry["comparison"] = {k: v.to_dict() for k, v in comps.items()}
-        models.append(entry)
-    return {"baseline": baseline, "metrics": [dataclasses.asdict(m) for m in metrics], "models": models}
-
-
-# --------------------------------------------------------------------------------------------------------- outputs
-PER_EXAMPLE_FIELDS = (
-    "id", "model", "pattern_mode", "intent", "pattern", "reference", "prediction", "raw_prediction", "n_candidates",
-    "chosen_candidate", "n_repairs", "repaired_checks",
-)  # fmt: skip
-
-
-def write_per_example(
-    out: Path, examples: Sequence[dict], rows: dict[str, list[dict]], metric_names: list[str], pattern_mode: str
-) -> None:
-    table = []
-    for name, model_rows in rows.items():
-        for ex, row in zip(examples, model_rows):
-            extra = {"model": name, "intent": ex["intent"], "pattern": ex["pattern"], "reference": ex["yaml"]}
-            extra["pattern_mode"] = PATTERN_MODE_SHORT[pattern_mode]
-            table.append({**row, **extra})
-    with (out / "per_example.jsonl").open("w") as fh:
-        for row in table:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    fields = list(PER_EXAMPLE_FIELDS) + [k for k in metric_names if k not in PER_EXAMPLE_FIELDS]
-    with (out / "per_example.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
-        writer.writeheader()
-        for row in table:
-            writer.writerow({**row, "repaired_checks": ";".join(row["repaired_checks"])})
-
-
-def _fmt(x: float | None, digits: int = 1) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
-
-
-def _p(x: float | None) -> str:
-    if x is None:
-        return "–"
-    return "< 0.001" if x < 0.001 else f"{x:.3f}"
-
-
-def _effect_label(dz: float | None) -> str:
-    # Cohen's (1988) conventional cut-offs, applied to d_z
-    if dz is None:
-        return "undefined"
-    size = abs(dz)
-    return "negligible" if size < 0.2 else "small" if size < 0.5 else "medium" if size < 0.8 else "large"
-
-
-def render_markdown(results: dict) -> str:
-    """The Markdown results table (README-ready) from the results dictionary."""
-    cfg = results["config"]
-    summary = results["summary"]
-    metrics = summary["metrics"]
-    lines = [f"## Evaluation results{' — ' + cfg['label'] if cfg['label'] else ''}", ""]
-    lines.append(
-        f"Test set: {results['dataset']['source']} ({results['dataset']['n_examples']} examples, sha256 "
-        f"`{results['dataset']['dataset_sha256'][:12]}`); patterns: **{results['pattern_mode_label']}**; "
-        f"baseline: `{summary['baseline']}`."
-    )
-    decodings = {m["decoding_text"] for m in summary["models"]}
-    if len(decodings) == 1:
-        lines.append(f"Decoding (all models): {decodings.pop()}.")
-    else:
-        lines.append("Decoding differs between entries (variants): see the Decoding column.")
-    lines += ["", "Means in percent with bootstrap 95 % CIs:", ""]
-    header = "| Model | Decoding | " + " | ".join(m["title"] for m in metrics) + " |"
-    lines += [header, "|" + "---|" * (len(metrics) + 2)]
-    for model in summary["models"]:
-        cells = [
-            f"{_fmt(s['mean_percent'])} [{_fmt(s['ci_low_percent'])}, {_fmt(s['ci_high_percent'])}]"
-            for s in (model["summary"][m["name"]] for m in metrics)
-        ]
-        name = model["name"] + (" (baseline)" if model["is_baseline"] and model["name"] != "baseline" else "")
-        lines.append(f"| {name} | {model['decoding_text']} | " + " | ".join(cells) + " |")
-    alpha = cfg["alpha"]
-    lines += [
-        "",
-        f"Paired differences to the baseline (percentage points): mean Δ with BCa 95 % CI; primary test Wilcoxon "
-        f"signed-rank (zero_method={WILCOXON_ZERO_METHOD}) or exact McNemar for validity; p Holm-corrected across "
-        f"the metrics of one model; significant means p_Holm < {alpha}:",
-        "",
-        "| Model | Metric | Δ [95 % CI] | d_z [95 % CI] | Test | p | p (Holm) | t-test p | Verdict |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for model in summary["models"]:
-        for m in metrics:
-            comp = model.get("comparison", {}).get(m["name"])
-            if comp is None:
-                continue
-            k = m["to_percent"]
-            dz = comp["cohens_dz"]
-            dz_cell = f"{_fmt(dz, 2)} [{_fmt(comp['dz_ci_low'], 2)}, {_fmt(comp['dz_ci_high'], 2)}]"
-            significant = (comp["primary_p_holm"] or 1.0) < alpha
-            better = (comp["mean_diff"] > 0) == m["higher_is_better"]
-            verdict = ("better" if better else "worse") if significant else "n.s."
-            verdict += f", {_effect_label(dz)}"
-            test = "McNemar" if comp["primary_test"] == "mcnemar_exact" else "Wilcoxon"
-            lines.append(
-                f"| {model['name']} | {m['title']} | {comp['mean_diff'] * k:+.1f} [{comp['ci_low'] * k:+.1f}, "
-                f"{comp['ci_high'] * k:+.1f}] | {dz_cell} | {test} | {_p(comp['primary_p'])} | "
-                f"{_p(comp['primary_p_holm'])} | {_p(comp['ttest_p'])} | {verdict} |"
-            )
-    lines += [
-        "",
-        f"Targets of the seed, judged by the one-sided {int(cfg['confidence_level'] * 100)} % bootstrap lower bound "
-        "(validity also by the exact Clopper-Pearson bound):",
-        "",
-        "| Model | Metric | Target | Mean | Lower bound | Met |",
-        "|---|---|---|---|---|---|",
-    ]
-    for model in summary["models"]:
-        for metric, t in model["targets"].items():
-            bound = _fmt(t["lower_bound"])
-            if t["exact_lower_bound"] is not None:
-                bound += f" (exact {_fmt(t['exact_lower_bound'])})"
-            met = "yes" if t["met_lower_bound"] else ("point estimate only" if t["met_point_estimate"] else "no")
-            title = next(m["title"] for m in metrics if m["name"] == metric)
-            lines.append(f"| {model['name']} | {title} | ≥ {t['threshold']:g} | {_fmt(t['mean'])} | {bound} | {met} |")
-    return "\n".join(lines) + "\n"
-
-
-def write_plots(out: Path, results: dict, rows: dict[str, list[dict]]) -> dict[str, Path]:
-    summary = results["summary"]
-    metrics = summary["metrics"]
-    means = [model["summary"][m["name"]] for model in summary["models"] for m in metrics]
-    base_rows = rows[summary["baseline"]]
-    diffs, cis = [], []
-    for model in summary["models"]:
-        if model["is_baseline"]:
-            continue
-        for m in metrics:
-            k = m["to_percent"]
-            for b, r in zip(base_rows, rows[model["name"]]):
-                diff = (r[m["name"]] - b[m["name"]]) * k
-                row = {"model": model["name"], "metric": m["name"], "example_id": r["id"], "diff_percent": diff}
-                diffs.append(row)
-            comp = model["comparison"][m["name"]]
-            cis.append(
-                {
-                    "model": model["name"],
-                    "metric": m["name"],
-                    "mean_diff_percent": comp["mean_diff"] * k,
-                    "ci_low_percent": comp["ci_low"] * k,
-                    "ci_high_percent": comp["ci_high"] * k,
-                    "primary_p_holm": comp["primary_p_holm"],
-                }
-            )
-    mode = PATTERN_MODE_SHORT[results["pattern_mode"]]
-    means = [{**row, "pattern_mode": mode} for row in means]
-    for row in (*diffs, *cis):
-        row["pattern_mode"] = mode
-    label = results["config"]["label"]
-    title = (f"{label} — " if label else "") + f"patterns: {results['pattern_mode_label']}"
-    return plot_comparison(means, diffs, cis, out, title=title)
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, (np.floating, np.integer)):
-        return obj.item()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
-def _clean(obj: Any) -> Any:
-    # JSON has no Infinity / NaN: write them as null
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
-
-
-def run_aggregation(args: EvalArguments) -> dict:
-    runs = [json.loads(Path(p).read_text()) for p in args.runs]
-    modes = sorted({r.get("pattern_mode", "?") for r in runs})
-    if len(modes) > 1:
-        raise ValueError(f"--runs mixes pattern modes {modes}: aggregate runs of one mode at a time")
-    hashes = {r.get("dataset", {}).get("dataset_sha256") for r in runs}
-    if len(hashes) > 1:
-        logger.warning("the runs were evaluated on %d different test sets (dataset_sha256 differs)", len(hashes))
-    agg = aggregate_runs(runs)
-    agg["files"] = list(args.runs)
-    agg["pattern_mode"] = modes[0]
-    agg["upper_bound"] = modes[0] == "oracle"
-    agg["same_test_set"] = len(hashes) == 1
-    out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "runs_summary.json").write_text(json.dumps(_clean(agg), indent=2, default=_json_default) + "\n")
-    lines = [
-        f"## Results over {agg['n_runs']} training seeds (mean ± sd over seeds)",
-        "",
-        f"Patterns: **{PATTERN_MODE_LABELS.get(modes[0], modes[0])}**"
-        + ("" if agg["same_test_set"] else "; WARNING: the runs used different test sets")
-        + ".",
-        "",
-        "| Model | Metric | Mean (%) | Δ to baseline (pp) | d_z | Significant runs |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name, per_metric in agg["models"].items():
-        for metric, s in per_metric.items():
-
-            def ms(d: dict) -> str:
-                return "–" if d["mean"] is None else f"{d['mean']:.1f} ± {d['sd']:.1f}"
-
-            sig = f"{s['n_significant']}/{s['n_compared']}" if s["n_compared"] else "–"
-            lines.append(
-                f"| {name} | {metric} | {ms(s['mean_percent'])} | {ms(s['mean_diff_percent'])} | "
-                f"{ms(s['cohens_dz'])} | {sig} |"
-            )
-    (out / "runs_summary.md").write_text("\n".join(lines) + "\n")
-    return agg
+def entry_with_fallback_rate(spec: ModelSpec, rows: Sequence[dict]) -> dict[str, Any]:
+    """`spec.entry()`, plus for a fallback row how often the retrieved manifest stood in (`fallback_rate`, 0-1)."""
+    entry = spec.entry()
+    if spec.fallback:
+        rate = sum(bool(r["fallback_used"]) for r in rows) / max(len(rows), 1)
+        entry["fallback_rate"] = rate
+        entry["decoding_text"] += f" (used for {100 * rate:.1f} % of examples)"
+    return entry
 
 
 def main(argv: Sequence[str] | None = None) -> dict:
@@ -706,21 +567,27 @@ def main(argv: Sequence[str] | None = None) -> dict:
         (args,) = parser.parse_args_into_dataclasses(args=argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     if args.runs:
-        return run_aggregation(args)
+        return aggregate_result_files(args.runs, args.output_dir, alpha=args.alpha)
 
     # 2. accelerator, data, models
     accelerator = Accelerator()
-    specs = parse_model_specs(args.models, base=decoding_from(args))
+    specs = with_fallback_rows(parse_model_specs(args.models, base=decoding_from(args)), args.fallback_rows)
     examples = load_examples(args)
     logger.info(
         "%d examples, patterns %s, %d models", len(examples), args.pattern_mode, len(specs), main_process_only=True
     )
 
     # 3. generate + score (sharded), then statistics and outputs on the main process
-    rows, seconds = generate_all(args, specs, examples, accelerator)
+    rows, seconds, inputs = generate_all(args, specs, examples, accelerator)
     if not accelerator.is_main_process:
         return {}
-    summary = summarize(args, specs, rows)
+    summary = summarize(
+        [entry_with_fallback_rate(spec, rows[spec.name]) for spec in specs],
+        rows,
+        confidence_level=args.confidence_level,
+        n_resamples=args.n_resamples,
+        seed=args.seed,
+    )
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     results = {
@@ -734,7 +601,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
             **dataset_hashes(examples),
         },
         "models_evaluated": {s.name: s.path for s in specs},
-        "best_of_n_selector": resolve_pick_best()[1],
+        "inputs_sha256": inputs,
+        "best_of_n_selector": "dual_codet5.generate.select_and_repair (repair, then pick_best)",
         "statistics": {
             "wilcoxon_zero_method": WILCOXON_ZERO_METHOD,
             "ci": "paired BCa bootstrap",
@@ -750,8 +618,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
     }
     write_per_example(out, examples, rows, [m["name"] for m in summary["metrics"]], args.pattern_mode)
     results["plots"] = {k: str(v) for k, v in write_plots(out, results, rows).items()}
-    results = _clean(results)
-    (out / RESULTS_FILE).write_text(json.dumps(results, indent=2, default=_json_default) + "\n")
+    results = clean_json(results)
+    (out / RESULTS_FILE).write_text(json.dumps(results, indent=2, default=json_default) + "\n")
     (out / "results.md").write_text(render_markdown(results))
     logger.info("wrote %s", out / RESULTS_FILE)
     print(render_markdown(results))

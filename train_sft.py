@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import torch
 from accelerate import Accelerator
@@ -65,7 +64,6 @@ from dual_codet5.train_utils import (
     save_training_state,
 )
 from dual_codet5.training_args import DataArguments, ModelArguments, SFTArguments, parse_config, resolved_arguments
-from k8s_data import RetrievalConfig, pattern_bank_for, save_retrieval
 
 logger = get_logger(__name__)
 
@@ -114,17 +112,6 @@ def evaluate_loss(model: torch.nn.Module, loader: DataLoader, accelerator: Accel
     return float(total[0] / total[1].clamp(min=1))
 
 
-def retrieval_files(data_args: DataArguments) -> tuple[Any, RetrievalConfig]:
-    """The pattern bank and retrieval settings the training patterns came from, saved beside every checkpoint
-    (`k8s_data.save_retrieval`) so inference serves the same kind of pattern from the same bank."""
-    files = None
-    if data_args.train_file is not None:
-        files = {"train": data_args.train_file}
-        if data_args.validation_file:
-            files["validation"] = data_args.validation_file
-    return pattern_bank_for(files, data_args.data_seed), data_args.retrieval_config()
-
-
 def main(argv: list[str] | None = None) -> Path:
     """Run stage 1; returns the ``final`` checkpoint folder."""
     # ---- parse
@@ -142,7 +129,6 @@ def main(argv: list[str] | None = None) -> Path:
     resolve_model_type(model_args)
     with accelerator.main_process_first():
         dsd = load_examples(data_args)
-        retrieval = retrieval_files(data_args)
         tokenizer = build_tokenizer(model_args, dsd)
         tok_kwargs = {
             "model_type": model_args.model_type,
@@ -259,8 +245,6 @@ def main(argv: list[str] | None = None) -> Path:
             logger.info("epoch %d: eval loss %.4f", epoch + 1, eval_loss)
         save_checkpoint(accelerator, model, tokenizer, output_dir / f"stage1_epoch{epoch + 1}", resolved,
                         data_args.max_target_length)  # fmt: skip
-        if accelerator.is_main_process:
-            save_retrieval(output_dir / f"stage1_epoch{epoch + 1}", *retrieval)
         save_training_state(accelerator, args.output_dir, completed_steps, epoch, args.save_total_states)
         if completed_steps >= max_train_steps:
             break
@@ -270,8 +254,6 @@ def main(argv: list[str] | None = None) -> Path:
     final = finish_training(
         accelerator, model, tokenizer, output_dir, resolved, args, data_args.max_target_length, stage="sft"
     )
-    if accelerator.is_main_process:
-        save_retrieval(final, *retrieval)
     logger.info("finished: %s", final, main_process_only=False)  # every rank says it is done
     return final
 

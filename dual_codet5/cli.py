@@ -4,9 +4,10 @@ Usage::
 
     dual-codet5 generate "Deploy nginx with 3 replicas behind a load balancer" --model outputs/final
     echo "A Redis cache with a persistent volume" | dual-codet5 generate - --model outputs/final --repair
+    dual-codet5 generate "A CronJob that backs up postgres nightly" --model outputs/final --fallback retrieval
     dual-codet5 generate --file intents.txt --model outputs/final --n 4 --format json > results.json
     dual-codet5 generate "..." --model user/dual-codet5-k8s --do_sample --temperature 0.7 --n 8 --seed 0
-    dual-codet5 pipeline --help          # forwarded to run_pipeline.main
+    dual-codet5 pipeline --help          # forwarded to dual_codet5.pipeline.main (= run_pipeline.py)
 
 `generate` writes the YAML to stdout and a lint summary (validity, BP%, security, failing checks with how to fix
 them, the repairs made, the best-of-n scores) to stderr, so `dual-codet5 generate ... > app.yaml` keeps only the
@@ -52,7 +53,10 @@ class GenerateArguments:
     )
     pattern: str | None = field(
         default=None,
-        metadata={"help": "A file with the pattern to condition on (default: retrieved from the bundled bank)."},
+        metadata={
+            "help": "A file with the pattern to condition on (default: retrieved with the pattern bank and settings "
+            "saved with the model)."
+        },
     )
     num_beams: int | None = field(
         default=None,
@@ -65,6 +69,13 @@ class GenerateArguments:
     n: int = field(default=1, metadata={"help": "Best-of-n: candidates per intent, reranked by the judge's quality."})
     repair: bool = field(
         default=False, metadata={"help": "Repair every candidate with k8s_scoring.repair before reranking."}
+    )
+    fallback: Literal["none", "retrieval"] = field(
+        default="none",
+        metadata={
+            "help": "retrieval: when no candidate is schema-valid, print the retrieved manifest of the nearest train "
+            "intent instead (from the model's own pattern bank), marked as such in the summary and the JSON."
+        },
     )
     format: Literal["text", "json"] = field(
         default="text", metadata={"help": "text: YAML on stdout, summary on stderr; json: one object per intent."}
@@ -130,7 +141,7 @@ def _top_help() -> str:
     return (
         "usage: dual-codet5 {generate,pipeline} ...\n\n"
         "  generate   intent -> checked Kubernetes YAML (dual-codet5 generate --help)\n"
-        "  pipeline   run the main pipeline (forwards its arguments to run_pipeline.main)\n"
+        "  pipeline   run the main pipeline (forwards its arguments to dual_codet5.pipeline.main)\n"
     )
 
 
@@ -187,6 +198,11 @@ def _summary(result: Any, position: str = "") -> list[str]:
         f"BP {lint['bp']:.1f}% | security {lint['security']:.2f} | quality {lint['quality']:.1f}"
     )
     lines = [head]
+    if getattr(result, "fallback_used", False):
+        lines.append(
+            "  FALLBACK: no candidate was schema-valid; this is the retrieved manifest of the nearest train intent, "
+            "not the model's output"
+        )
     for error in lint["errors"][:5]:
         lines.append(f"  error: {error}")
     if len(lint["errors"]) > 5:
@@ -254,6 +270,7 @@ def _generate(argv: Sequence[str]) -> int:
                 loaded,
                 n=args.n,
                 repair=args.repair,
+                fallback=args.fallback,
                 patterns=[pattern] * len(chunk),
                 num_beams=args.num_beams,
                 do_sample=args.do_sample,
@@ -286,10 +303,18 @@ def _generate(argv: Sequence[str]) -> int:
 
 
 def _pipeline(argv: Sequence[str]) -> int:
-    import run_pipeline  # lazily: the pipeline pulls in training code
+    import subprocess
 
-    status = run_pipeline.main(list(argv))
-    return int(status or 0)
+    from dual_codet5 import pipeline  # lazily: only this command needs it
+
+    try:
+        pipeline.main(list(argv))
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    except subprocess.CalledProcessError as err:  # a stage failed: its own output says why
+        print(f"dual-codet5 pipeline: error: a stage failed with exit status {err.returncode}", file=sys.stderr)
+        return int(err.returncode) or 1
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,14 +2,16 @@
 
 `generate_manifest` is the Python entry point behind `dual-codet5 generate`:
 
-1. the pattern comes from the bundled pattern bank (`k8s_data.default_pattern_bank().retrieve(intent)`) unless one
-   is given;
+1. the pattern comes from the pattern bank and retrieval settings saved with the model (`k8s_data.load_retrieval`;
+   the bundled default bank, with a warning, for a folder without them) unless one is given;
 2. the model generates `n` candidates (beam search by default: the `n` best beams; or sampling);
 3. with `repair=True` each candidate goes through `k8s_scoring.repair` (deterministic, minimal edits);
 4. `pick_best` keeps the candidate with the best reference-free quality (`k8s_scoring.score(c)["quality"]`: schema
    validity x (BP, security, complexity)); ties go to schema validity, then BP, then security, then the earlier
    candidate, so the choice is deterministic;
-5. `lint_report` says what is still wrong, with how to fix it.
+5. with `fallback="retrieval"`, when no candidate is schema-valid, the retrieved manifest of the nearest train
+   intent (`k8s_data.retrieve_manifest`) is returned instead, marked `result.source == "retrieval-fallback"`;
+6. `lint_report` says what is still wrong, with how to fix it.
 
 Example:
 
@@ -32,7 +34,14 @@ from k8s_scoring import CHECKS_BY_ID, analyze, quality, score, validate
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["GenerationResult", "generate_manifest", "generate_manifests", "lint_report", "pick_best"]
+__all__ = [
+    "FALLBACKS", "GenerationResult", "Selection", "generate_manifest", "generate_manifests", "lint_report",
+    "pick_best", "select_and_repair",
+]  # fmt: skip
+
+# Where `GenerationResult.yaml` came from, and the `fallback=` choices of `generate_manifest`.
+SOURCE_MODEL, SOURCE_RETRIEVAL_FALLBACK = "model", "retrieval-fallback"
+FALLBACKS = ("none", "retrieval")
 
 # pick_best's order: quality first, then these, then the earlier index (see `pick_best`).
 
@@ -125,7 +134,11 @@ class GenerationResult:
         candidates: per candidate, in generation order: `index`, `yaml` (repaired when `repair=True`), its `score()`
             keys, and with repair the `raw_quality` before repair and the number of `repairs`.
         changes: the repairs made to the chosen candidate (`k8s_scoring.repair.Change`), empty without repair.
-        raw_yaml: the chosen candidate as the model wrote it (before repair).
+        raw_yaml: the chosen candidate as the model wrote it (before repair); with the fallback, the retrieved
+            manifest before repair.
+        source: `"model"`, or `"retrieval-fallback"` when no candidate was schema-valid and `fallback="retrieval"`
+            returned the retrieved manifest of the nearest train example instead (`best_index` and `candidates`
+            still describe the model's candidates).
     """
 
     intent: str
@@ -136,6 +149,12 @@ class GenerationResult:
     candidates: list[dict[str, Any]] = field(default_factory=list)
     changes: list[Any] = field(default_factory=list)
     raw_yaml: str = ""
+    source: str = "model"
+
+    @property
+    def fallback_used(self) -> bool:
+        """True when `yaml` is the retrieved manifest, not the model's."""
+        return self.source == SOURCE_RETRIEVAL_FALLBACK
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (what `dual-codet5 generate --format json` prints)."""
@@ -148,6 +167,8 @@ class GenerationResult:
             "candidates": self.candidates,
             "repairs": [c.to_dict() for c in self.changes],
             "raw_yaml": self.raw_yaml,
+            "source": self.source,
+            "fallback_used": self.fallback_used,
         }
 
 
@@ -180,33 +201,92 @@ def _generation_kwargs(
     return kwargs
 
 
-def _finish(intent: str, pattern: str, texts: list[str], repair: bool) -> GenerationResult:
-    """Repair (optionally), rerank and lint the candidates of one intent."""
-    changes_per: list[list[Any]] = [[] for _ in texts]
-    final = list(texts)
+@dataclass
+class Selection:
+    """The select-and-repair step for the candidates of one intent (`select_and_repair`).
+
+    Args:
+        index: the chosen candidate.
+        texts: the candidates after repair (as generated without repair), in generation order.
+        raw_texts: the candidates as the model wrote them.
+        changes: per candidate, the repairs made (`k8s_scoring.repair.Change`), empty lists without repair.
+        scores: per candidate, `pick_best`'s `score()` dict of `texts[i]` (with `"index"`).
+    """
+
+    index: int
+    texts: list[str]
+    raw_texts: list[str]
+    changes: list[list[Any]]
+    scores: list[dict[str, float]]
+
+    @property
+    def text(self) -> str:
+        """The chosen manifest."""
+        return self.texts[self.index]
+
+    @property
+    def schema_valid(self) -> bool:
+        """Whether the chosen manifest is schema-valid; `pick_best` ranks schema validity first, so False means no
+        candidate is."""
+        return bool(self.scores[self.index]["schema_valid"])
+
+
+def select_and_repair(candidates: Sequence[str], repair: bool = False) -> Selection:
+    """Repair every candidate (optionally), then keep the best by `pick_best`: the step shared by `generate_manifest`
+    and `evaluate_models.py`, so both choose exactly the same manifest.
+
+    Args:
+        candidates: the model's candidate YAML texts for one intent (at least one).
+        repair: run `k8s_scoring.repair` on every candidate before ranking.
+
+    Returns:
+        `Selection`.
+    """
+    raw = list(candidates)
+    changes: list[list[Any]] = [[] for _ in raw]
+    texts = list(raw)
     if repair:
         from k8s_scoring.repair import repair as repair_fn
 
-        for i, text in enumerate(texts):
-            final[i], changes_per[i] = repair_fn(text)
-    best, scores = pick_best(final)
+        for i, text in enumerate(raw):
+            texts[i], changes[i] = repair_fn(text)
+    best, scores = pick_best(texts)
+    return Selection(index=best, texts=texts, raw_texts=raw, changes=changes, scores=scores)
+
+
+def _finish(
+    intent: str, pattern: str, texts: list[str], repair: bool, fallback_text: str | None = None
+) -> GenerationResult:
+    """Repair (optionally), rerank and lint the candidates of one intent; with `fallback_text` (the retrieved
+    manifest), return it instead when no candidate is schema-valid."""
+    selection = select_and_repair(texts, repair)
     raw_quality = pick_best(texts)[1] if repair else None
     candidates = []
-    for i, text in enumerate(final):
-        entry: dict[str, Any] = {"index": i, "yaml": text, **{k: v for k, v in scores[i].items() if k != "index"}}
+    for i, text in enumerate(selection.texts):
+        scores = selection.scores[i]
+        entry: dict[str, Any] = {"index": i, "yaml": text, **{k: v for k, v in scores.items() if k != "index"}}
         if raw_quality is not None:
             entry["raw_quality"] = raw_quality[i]["quality"]
-            entry["repairs"] = len(changes_per[i])
+            entry["repairs"] = len(selection.changes[i])
         candidates.append(entry)
+    chosen, changes, source = selection.text, selection.changes[selection.index], SOURCE_MODEL
+    if fallback_text is not None and not selection.schema_valid:
+        logger.info("no schema-valid candidate for %r: returning the retrieved manifest", intent)
+        chosen, changes, source = fallback_text, [], SOURCE_RETRIEVAL_FALLBACK
+        if repair:
+            from k8s_scoring.repair import repair as repair_fn
+
+            chosen, changes = repair_fn(fallback_text)
     return GenerationResult(
         intent=intent,
         pattern=pattern,
-        yaml=final[best],
-        lint=lint_report(final[best]),
-        best_index=best,
+        yaml=chosen,
+        lint=lint_report(chosen),
+        best_index=selection.index,
         candidates=candidates,
-        changes=changes_per[best],
-        raw_yaml=texts[best],
+        changes=changes,
+        raw_yaml=selection.raw_texts[selection.index] if source == SOURCE_MODEL else fallback_text or "",
+        source=source,
     )
 
 
@@ -218,12 +298,24 @@ def _load(model: Any, device: str | None) -> Any:
     return model
 
 
+def _retrieval_of(loaded: Any) -> tuple[Any, Any]:
+    """The model's `(pattern bank, retrieval config)` (`LoadedModel.retrieval`); the default ones for an object
+    that has none (e.g. a stand-in model in tests)."""
+    retrieval = getattr(loaded, "retrieval", None)
+    if retrieval is not None:
+        return retrieval
+    from dual_codet5.inference import load_model_retrieval
+
+    return load_model_retrieval(None)
+
+
 def generate_manifests(
     intents: Sequence[str],
     model: Any,
     *,
     n: int = 1,
     repair: bool = False,
+    fallback: str = "none",
     patterns: Sequence[str | None] | None = None,
     num_beams: int | None = None,
     do_sample: bool = False,
@@ -244,7 +336,12 @@ def generate_manifests(
         model: a `dual_codet5.inference.LoadedModel`, or a local folder / Hub id to load (`trust_remote_code=True`).
         n: candidates per intent (best-of-n; 1 = plain decoding).
         repair: run `k8s_scoring.repair` on every candidate before reranking.
-        patterns: one pattern per intent; `None` entries (or `patterns=None`) are retrieved from the bundled bank.
+        fallback: `"none"`, or `"retrieval"`: when no candidate is schema-valid, return the retrieved manifest of
+            the nearest train intent (`k8s_data.retrieve_manifest` with the model's own bank) instead, marked by
+            `result.source == "retrieval-fallback"` (repaired too with `repair=True`).
+        patterns: one pattern per intent; `None` entries (or `patterns=None`) are retrieved as the model was
+            trained: with the pattern bank and retrieval settings saved in its folder (`k8s_data.load_retrieval`;
+            the bundled default bank, with a warning, for a folder without them).
         num_beams: beam width (raised to `n` for beam search, which returns the `n` best beams); `None`: 4 for beam
             search, 1 with `do_sample`.
         do_sample: sample the `n` candidates instead of beam search.
@@ -261,16 +358,22 @@ def generate_manifests(
     """
     from dual_codet5.inference import generate_yaml
 
+    if fallback not in FALLBACKS:
+        raise ValueError(f"fallback must be one of {FALLBACKS}, got {fallback!r}")
     gen_kwargs = _generation_kwargs(n, num_beams, do_sample, temperature, top_k, top_p)
     patterns = [None] * len(intents) if patterns is None else list(patterns)
     if len(patterns) != len(intents):
         raise ValueError(f"got {len(intents)} intents but {len(patterns)} patterns")
-    if any(p is None for p in patterns):
-        from k8s_data import default_pattern_bank
-
-        bank = default_pattern_bank()
-        patterns = [bank.retrieve(i) if p is None else p for i, p in zip(intents, patterns)]
     loaded = _load(model, device)
+    if any(p is None for p in patterns) or fallback == "retrieval":
+        bank, config = _retrieval_of(loaded)
+    if any(p is None for p in patterns):
+        patterns = [bank.pattern_for(i, config) if p is None else p for i, p in zip(intents, patterns)]
+    fallback_texts: list[str | None] = [None] * len(intents)
+    if fallback == "retrieval":
+        from k8s_data import retrieve_manifest
+
+        fallback_texts = [retrieve_manifest(intent, bank) for intent in intents]
     if seed is not None:
         from transformers import set_seed
 
@@ -279,7 +382,10 @@ def generate_manifests(
         loaded, list(intents), patterns, batch_size=batch_size, max_new_tokens=max_new_tokens,
         early_stop=early_stop, max_time=max_time, **gen_kwargs,
     )  # fmt: skip
-    return [_finish(i, p, texts, repair) for i, p, texts in zip(intents, patterns, outputs)]
+    return [
+        _finish(i, p, texts, repair, fallback_text=f)
+        for i, p, texts, f in zip(intents, patterns, outputs, fallback_texts)
+    ]
 
 
 def generate_manifest(
@@ -288,6 +394,7 @@ def generate_manifest(
     *,
     n: int = 1,
     repair: bool = False,
+    fallback: str = "none",
     pattern: str | None = None,
     num_beams: int | None = None,
     do_sample: bool = False,
@@ -307,7 +414,10 @@ def generate_manifest(
         model: a `LoadedModel` or a local folder / Hub id.
         n: best-of-n candidates (their scores are in `result.candidates`).
         repair: apply `k8s_scoring.repair` to the candidates (its changes are in `result.changes`).
-        pattern: the pattern to condition on; `None` retrieves one from the bundled pattern bank, `""` uses none.
+        fallback: `"retrieval"` returns the retrieved manifest when no candidate is schema-valid
+            (`result.fallback_used`); `"none"` (default) always returns the model's best candidate.
+        pattern: the pattern to condition on; `None` retrieves one with the model's own pattern bank and retrieval
+            settings, `""` uses none.
         num_beams, do_sample, temperature, top_k, top_p, max_new_tokens, seed, device, early_stop, max_time: see
             `generate_manifests`.
 
@@ -319,6 +429,7 @@ def generate_manifest(
         model,
         n=n,
         repair=repair,
+        fallback=fallback,
         patterns=[pattern],
         num_beams=num_beams,
         do_sample=do_sample,

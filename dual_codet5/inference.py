@@ -22,7 +22,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from dual_codet5.stopping import ManifestStoppingCriteria, StopRules, finish_tex
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LoadedModel", "load_for_inference", "generate_yaml", "encode_inputs"]
+__all__ = ["LoadedModel", "load_for_inference", "load_model_retrieval", "generate_yaml", "encode_inputs"]
 
 DUAL_MODEL_TYPE = "dual_codet5"
 # Written by the training scripts beside every checkpoint (dual_codet5.train_utils.ARGS_FILE).
@@ -70,10 +70,24 @@ class LoadedModel:
     name_or_path: str = ""
     max_source_length: int | None = None
     max_pattern_length: int | None = None
+    _retrieval: tuple[Any, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def device(self) -> torch.device:
         return self.model.device
+
+    @property
+    def retrieval(self) -> tuple[Any, Any]:
+        """`(pattern bank, retrieval config)` the model was trained with, from its folder (`load_model_retrieval`),
+        loaded on first use: the patterns it reads and the manifests the fallback returns come from there."""
+        if self._retrieval is None:
+            self._retrieval = load_model_retrieval(self.name_or_path or None)
+        return self._retrieval
+
+    def pattern_for(self, intent: str) -> str:
+        """The pattern for `intent` as the model was trained to read it (skeleton or exemplar, its own bank)."""
+        bank, config = self.retrieval
+        return bank.pattern_for(intent, config)
 
 
 def _register_local_model() -> None:
@@ -111,6 +125,43 @@ def _no_progress_bars() -> Iterator[None]:
     finally:
         if was_enabled:
             hf_logging.enable_progress_bar()
+
+
+def load_model_retrieval(model_name_or_path: str | None) -> tuple[Any, Any]:
+    """The pattern bank and retrieval config saved with a model (`k8s_data.load_retrieval`).
+
+    A local folder is read directly; a Hub id through the Hub cache (`huggingface_hub.hf_hub_download` of the two
+    retrieval files; offline only what is cached). Without them -- a model trained before they were saved (skeleton
+    patterns), files that cannot be fetched, or `None` -- the default bank of the bundled corpus with the legacy
+    settings, with a warning.
+
+    Returns:
+        `(bank, config)`.
+    """
+    from k8s_data import load_retrieval
+
+    if model_name_or_path is None:
+        from k8s_data.banks import LEGACY_RETRIEVAL, default_pattern_bank
+
+        return default_pattern_bank(), LEGACY_RETRIEVAL
+    folder = Path(model_name_or_path)
+    if not folder.is_dir():
+        folder = _hub_retrieval_folder(model_name_or_path) or folder
+    return load_retrieval(folder)
+
+
+def _hub_retrieval_folder(repo_id: str) -> Path | None:
+    """The local snapshot folder holding a Hub model's retrieval files, or None when they cannot be had."""
+    from huggingface_hub import hf_hub_download
+
+    from k8s_data import BANK_FILE_NAME, RETRIEVAL_CONFIG_NAME
+
+    try:
+        paths = [Path(hf_hub_download(repo_id, name)) for name in (RETRIEVAL_CONFIG_NAME, BANK_FILE_NAME)]
+    except (OSError, ValueError) as err:  # offline and not cached, no such repo or file, not a repo id
+        logger.warning("cannot fetch the retrieval files of %s (%s)", repo_id, type(err).__name__)
+        return None
+    return paths[0].parent
 
 
 def load_for_inference(

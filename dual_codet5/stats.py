@@ -469,7 +469,7 @@ def target_check(
     )
 
 
-def aggregate_runs(runs: Sequence[Mapping]) -> dict:
+def aggregate_runs(runs: Sequence[Mapping], alpha: float = 0.05) -> dict:
     """Aggregate the results of several training seeds (one `phase2_final_results.json` each) as mean ± sd.
 
     For each model name and metric: mean ± sample sd (ddof=1; 0 for a single run) over runs of the model's mean
@@ -477,12 +477,15 @@ def aggregate_runs(runs: Sequence[Mapping]) -> dict:
 
     Args:
         runs: parsed result files as written by `evaluate_models.py`.
+        alpha: a run's comparison counts as significant when its Holm-corrected primary p is below this.
 
     Returns:
         `{"n_runs": int, "models": {name: {metric: {...}}}}`.
     """
     if not runs:
         raise ValueError("aggregate_runs needs at least one result file")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     collected: dict[str, dict[str, dict[str, list[float]]]] = {}
     for run in runs:
         for model in run["summary"]["models"] if "summary" in run else run["models"]:
@@ -498,7 +501,7 @@ def aggregate_runs(runs: Sequence[Mapping]) -> dict:
                     slot["mean_diff"].append(comp["mean_diff"] * scale)
                     if comp["cohens_dz"] is not None:
                         slot["cohens_dz"].append(comp["cohens_dz"])
-                    slot["significant"].append(float((comp["primary_p_holm"] or 1.0) < 0.05))
+                    slot["significant"].append(float((comp["primary_p_holm"] or 1.0) < alpha))
 
     def mean_sd(values: list[float]) -> dict[str, float | int | None]:
         if not values:

@@ -12,6 +12,7 @@ Checkpoint layout under ``output_dir``::
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import logging
@@ -293,9 +294,43 @@ def save_checkpoint(
         tokenizer.save_pretrained(folder)
         with open(folder / ARGS_FILE, "w", encoding="utf-8") as fh:
             yaml.safe_dump(resolved_args, fh, sort_keys=False)
+        save_model_retrieval(folder, resolved_args)
         logger.info("saved %s", folder)
     accelerator.wait_for_everyone()
     return folder
+
+
+_BANKS: dict[str, Any] = {}  # pattern banks by data arguments: built once per run, saved with every checkpoint
+
+
+def save_model_retrieval(folder: str | os.PathLike, resolved_args: dict[str, Any]) -> bool:
+    """Save the pattern bank and retrieval settings the model was trained with into its folder
+    (`k8s_data.save_retrieval`), so inference serves the same kind of pattern from the same bank.
+
+    Both come from the resolved arguments: the `DataArguments` retrieval fields give the `RetrievalConfig`, and
+    ``train_file`` / ``validation_file`` / ``data_seed`` the bank (`k8s_data.pattern_bank_for`, the train split
+    `load_k8s_intents` retrieves from for the same arguments).
+
+    Returns:
+        False (nothing saved) when the arguments hold no data arguments.
+    """
+    from k8s_data import RetrievalConfig, pattern_bank_for, save_retrieval
+
+    if "data_seed" not in resolved_args:
+        logger.debug("no data arguments: no retrieval files saved in %s", folder)
+        return False
+    config_fields = {f.name for f in dataclasses.fields(RetrievalConfig)}
+    config = RetrievalConfig.from_dict({k: v for k, v in resolved_args.items() if k in config_fields})
+    files = None
+    if resolved_args.get("train_file"):
+        files = {"train": resolved_args["train_file"]}
+        if resolved_args.get("validation_file"):
+            files["validation"] = resolved_args["validation_file"]
+    key = json.dumps([files, resolved_args["data_seed"]])
+    if key not in _BANKS:
+        _BANKS[key] = pattern_bank_for(files, int(resolved_args["data_seed"]))
+    save_retrieval(folder, _BANKS[key], config)
+    return True
 
 
 def finish_training(

@@ -10,6 +10,7 @@ import torch
 from transformers import T5ForConditionalGeneration
 
 import evaluate_models
+from dual_codet5 import reporting
 from dual_codet5.inference import encode_inputs, generate_yaml, load_for_inference
 from k8s_data import train_tokenizer
 from modeling_dual_codet5 import DualCodeT5ForConditionalGeneration
@@ -156,6 +157,7 @@ def test_end_to_end_writes_all_outputs(tiny_models, tmp_path):
         "--max_examples", "4",
         "--n_resamples", "200",
         "--label", "CPU test",
+        "--fallback_rows", "false",  # the fallback rows have their own test below
         "--output_dir", str(out),
     ]  # fmt: skip
     results = evaluate_models.main(argv)
@@ -208,6 +210,83 @@ def test_end_to_end_writes_all_outputs(tiny_models, tmp_path):
     assert summary_md.startswith("## Results over 2 training seeds") and "upper bound" in summary_md
 
 
+# A tiny train split for the model's own pattern bank: the test intents reworded, under other ids (no leak).
+TRAIN = [
+    {"id": f"train{i}", "intent": f"please {ex['intent'].lower()} now", "yaml": ex["yaml"]}
+    for i, ex in enumerate(EXAMPLES)
+]
+
+
+def test_retrieval_system_and_fallback_rows_end_to_end(tiny_models, tmp_path):
+    # a tiny random model writes junk, so the fallback row must answer every example with the retrieved manifest of
+    # the MODEL's bank; `retrieval=bm25` answers with the evaluation's bank; both go through the same statistics
+    from k8s_data import PatternBank, RetrievalConfig, default_pattern_bank, retrieve_manifest, save_retrieval
+
+    paths, test_file = tiny_models
+    folder = shutil.copytree(paths["dual"], tmp_path / "dual")
+    bank, config = PatternBank.from_records(TRAIN), RetrievalConfig(pattern_format="exemplar")
+    save_retrieval(folder, bank, config)
+    out = tmp_path / "eval"
+    argv = [
+        "--models", f"dual={folder}", "retrieval=bm25",
+        "--test_file", str(test_file), "--max_examples", "4", "--max_new_tokens", "8", "--num_beams", "1",
+        "--n_resamples", "200", "--output_dir", str(out),
+    ]  # fmt: skip
+    saved = evaluate_models.main(argv)
+    models = {m["name"]: m for m in saved["summary"]["models"]}
+    assert list(models) == ["dual", "dual+fallback", "retrieval"]
+    assert [m["system"] for m in models.values()] == ["model", "model+fallback", "retrieval"]
+    assert models["dual+fallback"]["fallback_rate"] == 1.0
+    assert {"codebleu", "schema_valid"} <= set(models["retrieval"]["comparison"])  # compared like any model
+    rows: dict[str, list[dict]] = {}
+    for line in (out / "per_example.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        rows.setdefault(row["model"], []).append(row)
+    intents = [ex["intent"] for ex in EXAMPLES[:4]]
+    # the model read exemplar patterns from the bank saved in its folder, not the default bank
+    assert [r["pattern"] for r in rows["dual"]] == [bank.pattern_for(i, config) for i in intents]
+    assert all("apiVersion" in r["pattern"] for r in rows["dual"])
+    assert not any(r["chosen_schema_valid"] or r["fallback_used"] for r in rows["dual"])
+    fallback = rows["dual+fallback"]
+    assert all(r["fallback_used"] and r["source"] == "retrieval-fallback" for r in fallback)
+    assert [r["prediction"] for r in fallback] == [retrieve_manifest(i, bank) for i in intents]
+    assert [r["raw_prediction"] for r in fallback] == [r["prediction"] for r in fallback]
+    assert all(r["schema_valid"] == 1.0 for r in fallback)  # the train manifests are valid
+    # retrieval as a system: no pattern, no model; the bank of the evaluation (here the bundled default bank)
+    default = default_pattern_bank()
+    assert [r["prediction"] for r in rows["retrieval"]] == [retrieve_manifest(i, default) for i in intents]
+    assert all(r["source"] == "retrieval" and r["pattern"] == "" for r in rows["retrieval"])
+    assert models["retrieval"]["summary"]["yaml_valid"]["mean_percent"] == 100.0
+    table = (out / "results.md").read_text()
+    assert "| retrieval | BM25 retrieval" in table and "| dual+fallback |" in table
+    assert "retrieval fallback when no candidate is schema-valid (used for 100.0 % of examples)" in table
+    assert len(set(saved["inputs_sha256"].values())) == 2  # the model's exemplar inputs; retrieval reads none
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        (["retrieval=tfidf"], "reserved for the retrieval system"),  # the reserved name takes a method, not a path
+        (["retrieval=bm25@num_beams=2"], "only @repair"),  # retrieval generates nothing: decoding does not apply
+        (["dual+fallback=out/m"], "reserved for the fallback rows"),  # would collide with the generated row
+    ],
+)
+def test_reserved_names(entries, message):
+    with pytest.raises(ValueError, match=message):
+        evaluate_models.EvalArguments(models=entries)
+
+
+def test_a_bank_holding_test_examples_is_refused():
+    # a bank built from other data (or another --data_seed) may hold a test example: retrieval would return the answer
+    from k8s_data import PatternBank
+
+    examples = [{"id": "ex0", "intent": "x", "yaml": "a: 1\n"}, {"id": "ex1", "intent": "y", "yaml": "b: 1\n"}]
+    evaluate_models.check_no_leak(PatternBank.from_records(TRAIN), examples, "m")  # other ids: fine
+    leaky = PatternBank.from_records([*TRAIN, {"id": "ex1", "intent": "y", "yaml": "b: 1\n"}])
+    with pytest.raises(ValueError, match="holds 1 of the test examples"):
+        evaluate_models.check_no_leak(leaky, examples, "m")
+
+
 def test_summarize_and_markdown_on_synthetic_rows():
     # a model that is better on BP on every example must come out significant and "better" in the table
     rng = np.random.default_rng(0)
@@ -226,7 +305,7 @@ def test_summarize_and_markdown_on_synthetic_rows():
         return out
 
     data = {"base": rows(0.0), "new": rows(10.0)}
-    summary = evaluate_models.summarize(args, specs, data)
+    summary = reporting.summarize([s.entry() for s in specs], data, n_resamples=300)
     comp = summary["models"][1]["comparison"]
     assert comp["bp"]["mean_diff"] == pytest.approx(10.0) and comp["bp"]["primary_p_holm"] < 0.05
     assert comp["quality"]["primary_p"] == 1.0 and comp["yaml_valid"]["primary_p"] == 1.0
@@ -234,10 +313,10 @@ def test_summarize_and_markdown_on_synthetic_rows():
         "config": {"label": "synthetic", "alpha": 0.05, "confidence_level": 0.95},
         "dataset": {"source": "synthetic", "n_examples": n, "dataset_sha256": "0" * 64},
         "pattern_mode": "retrieved",
-        "pattern_mode_label": evaluate_models.PATTERN_MODE_LABELS["retrieved"],
+        "pattern_mode_label": reporting.PATTERN_MODE_LABELS["retrieved"],
         "summary": summary,
     }
-    table = evaluate_models.render_markdown(results)
+    table = reporting.render_markdown(results)
     bp_line = next(line for line in table.splitlines() if line.startswith("| new | BP %"))
     assert "+10.0" in bp_line and "better" in bp_line
     assert "| new | Quality | +0.0" in table and "n.s." in table
@@ -246,15 +325,59 @@ def test_summarize_and_markdown_on_synthetic_rows():
 def test_finalize_outputs_picks_the_best_candidate_and_repairs():
     deployment = EXAMPLES[2]["yaml"]  # valid, but no resources, probes or securityContext
     junk = "kind: [unclosed"
-    pick_best, _ = evaluate_models.resolve_pick_best()
     plain = evaluate_models.Decoding(num_beams=3, best_of_n=3)
-    (row,) = evaluate_models.finalize_outputs([[junk, deployment, "hello"]], plain, pick_best)
+    (row,) = evaluate_models.finalize_outputs([[junk, deployment, "hello"]], plain)
     assert row["chosen_candidate"] == 1 and row["prediction"] == deployment and row["n_repairs"] == 0
+    assert row["chosen_schema_valid"]
     fixing = evaluate_models.Decoding(num_beams=3, best_of_n=3, repair=True)
-    (row,) = evaluate_models.finalize_outputs([[junk, deployment, "hello"]], fixing, pick_best)
+    (row,) = evaluate_models.finalize_outputs([[junk, deployment, "hello"]], fixing)
     assert row["chosen_candidate"] == 1 and row["raw_prediction"] == deployment
     assert row["n_repairs"] == len(row["repaired_checks"]) > 0 and row["prediction"] != deployment
     # the repaired manifest scores at least as well on the reference-free judge
     from k8s_scoring import score
 
     assert score(row["prediction"])["quality"] >= score(deployment)["quality"]
+
+
+def test_finalize_outputs_chooses_what_generate_manifest_returns():
+    # evaluation must score what `dual-codet5 generate` hands users: both go through select_and_repair
+    from dual_codet5.generate import _finish
+
+    deployment, junk = EXAMPLES[2]["yaml"], "kind: [unclosed"
+    cases = [
+        ([junk, deployment, "hello"], False),  # the only schema-valid candidate wins
+        ([deployment, EXAMPLES[0]["yaml"]], True),  # repair first, then rank the repaired texts
+        ([junk], False),  # one candidate: nothing to choose, nothing valid
+    ]
+    for candidates, repair in cases:
+        n = len(candidates)
+        decoding = evaluate_models.Decoding(num_beams=n, best_of_n=n, repair=repair)
+        (row,) = evaluate_models.finalize_outputs([candidates], decoding)
+        result = _finish("intent", "", candidates, repair)
+        assert (row["prediction"], row["chosen_candidate"]) == (result.yaml, result.best_index)
+        assert row["chosen_schema_valid"] == bool(result.lint["schema_valid"])
+
+
+def test_aggregate_result_files_honours_alpha(tmp_path):
+    # one comparison with p_Holm = 0.01: significant at alpha 0.05, not at alpha 0.005
+    run = {
+        "pattern_mode": "retrieved",
+        "dataset": {"dataset_sha256": "0" * 64},
+        "summary": {
+            "models": [
+                {"name": "base", "summary": {"bp": {"mean_percent": 50.0}}},
+                {
+                    "name": "dual",
+                    "summary": {"bp": {"mean_percent": 52.0}},
+                    "comparison": {"bp": {"mean_diff": 2.0, "cohens_dz": 1.0, "primary_p_holm": 0.01}},
+                },
+            ]
+        },
+    }
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(run))
+    for alpha, significant in ((0.05, 1), (0.005, 0)):
+        out = tmp_path / str(alpha)
+        agg = evaluate_models.main(["--runs", str(path), "--alpha", str(alpha), "--output_dir", str(out)])
+        assert agg["models"]["dual"]["bp"]["n_significant"] == significant and agg["alpha"] == alpha
+        assert f"p_Holm < {alpha:g}" in (out / "runs_summary.md").read_text()

@@ -303,12 +303,20 @@ def test_cli_usage_errors(argv, monkeypatch, capsys, tmp_path):
 
 
 def test_cli_pipeline_forwards_arguments(monkeypatch):
+    import subprocess
+
+    from dual_codet5 import pipeline
+
     seen = {}
-    fake = type(sys)("run_pipeline")
-    fake.main = lambda argv: seen.setdefault("argv", argv) and 0
-    monkeypatch.setitem(sys.modules, "run_pipeline", fake)
+    monkeypatch.setattr(pipeline, "main", lambda argv: seen.setdefault("argv", argv))
     assert main(["pipeline", "--preset", "tiny", "--output_dir", "out"]) == 0
     assert seen["argv"] == ["--preset", "tiny", "--output_dir", "out"]
+
+    def failing(argv):
+        raise subprocess.CalledProcessError(3, ["python", "train_sft.py"])
+
+    monkeypatch.setattr(pipeline, "main", failing)
+    assert main(["pipeline", "--output_dir", "out"]) == 3  # a failed stage's exit status, not a traceback
 
 
 # ------------------------------------------------------------------------------------------- k8s-lint --fix
@@ -335,15 +343,14 @@ def test_k8s_lint_fix_end_to_end(tmp_path):
 
 
 def test_pattern_is_retrieved_when_not_given(monkeypatch):
-    import k8s_data
-
     class _Bank:
-        def retrieve(self, intent: str) -> str:
+        def pattern_for(self, intent: str, config) -> str:
             return f"pattern for {intent}"
 
     decoder = _FixedDecoder([BARE])
     monkeypatch.setattr(inference, "generate_yaml", decoder)
-    monkeypatch.setattr(k8s_data, "default_pattern_bank", lambda: _Bank())
+    # a stand-in model has no folder: the default retrieval (here replaced) is asked for
+    monkeypatch.setattr(inference, "load_model_retrieval", lambda name: (_Bank(), None))
     result = generate_manifest("deploy nginx", model=object())
     assert decoder.calls[0]["patterns"] == ["pattern for deploy nginx"]
     assert result.pattern == "pattern for deploy nginx"
