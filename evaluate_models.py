@@ -191,7 +191,7 @@ class Decoding:
         if self.best_of_n > 1:
             text += f", best-of-{self.best_of_n} by quality"
         if self.repair:
-            text += ", + repair"
+            text += ", + repair (safe)"
         return text
 
 
@@ -223,7 +223,7 @@ class ModelSpec:
     def describe(self) -> str:
         if self.is_retrieval:
             text = f"{self.path.upper()} retrieval: the YAML of the nearest train intent, no model"
-            return text + (", + repair" if self.decoding.repair else "")
+            return text + (", + repair (safe)" if self.decoding.repair else "")
         text = self.decoding.describe()
         return text + (", + retrieval fallback when no candidate is schema-valid" if self.fallback else "")
 

@@ -70,6 +70,13 @@ class GenerateArguments:
     repair: bool = field(
         default=False, metadata={"help": "Repair every candidate with k8s_scoring.repair before reranking."}
     )
+    repair_level: Literal["safe", "strict"] = field(
+        default="safe",
+        metadata={
+            "help": "With --repair: safe (edits that cannot stop a working pod) or strict (also runAsNonRoot, "
+            "read-only root filesystem, drop ALL, ...: hardening that may break images that run as root)."
+        },
+    )
     fallback: Literal["none", "retrieval"] = field(
         default="none",
         metadata={
@@ -210,7 +217,7 @@ def _summary(result: Any, position: str = "") -> list[str]:
     if lint.get("unchecked_kinds"):
         lines.append(f"  no schema (YAML checked only): {', '.join(lint['unchecked_kinds'])}")
     if result.changes:
-        lines.append(f"  repaired ({len(result.changes)} changes):")
+        lines.append(f"  repaired ({len(result.changes)} changes, level {result.repair_level}):")
         lines.extend(f"    {c.check_id:30} {c.object} {c.path}" for c in result.changes)
     applicable, no_containers = applicable_fixes(lint["failing"])
     if applicable:
@@ -269,7 +276,7 @@ def _generate(argv: Sequence[str]) -> int:
                 chunk,
                 loaded,
                 n=args.n,
-                repair=args.repair,
+                repair=args.repair_level if args.repair else False,
                 fallback=args.fallback,
                 patterns=[pattern] * len(chunk),
                 num_beams=args.num_beams,

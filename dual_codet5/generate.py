@@ -139,6 +139,7 @@ class GenerationResult:
         source: `"model"`, or `"retrieval-fallback"` when no candidate was schema-valid and `fallback="retrieval"`
             returned the retrieved manifest of the nearest train example instead (`best_index` and `candidates`
             still describe the model's candidates).
+        repair_level: the `k8s_scoring.repair` level applied (`"safe"` or `"strict"`), `None` without repair.
     """
 
     intent: str
@@ -150,6 +151,7 @@ class GenerationResult:
     changes: list[Any] = field(default_factory=list)
     raw_yaml: str = ""
     source: str = "model"
+    repair_level: str | None = None
 
     @property
     def fallback_used(self) -> bool:
@@ -169,6 +171,7 @@ class GenerationResult:
             "raw_yaml": self.raw_yaml,
             "source": self.source,
             "fallback_used": self.fallback_used,
+            "repair_level": self.repair_level,
         }
 
 
@@ -231,13 +234,25 @@ class Selection:
         return bool(self.scores[self.index]["schema_valid"])
 
 
-def select_and_repair(candidates: Sequence[str], repair: bool = False) -> Selection:
+RepairLevel = bool | str  # False: no repair; True or "safe": safe repairs; "strict": also the hardening ones
+
+
+def _repair(text: str, repair: RepairLevel) -> tuple[str, list[Any]]:
+    """`k8s_scoring.repair` at the level `repair` names (True = "safe", the default level)."""
+    from k8s_scoring.repair import RepairConfig
+    from k8s_scoring.repair import repair as repair_fn
+
+    return repair_fn(text, RepairConfig(level="safe" if repair is True else str(repair)))
+
+
+def select_and_repair(candidates: Sequence[str], repair: RepairLevel = False) -> Selection:
     """Repair every candidate (optionally), then keep the best by `pick_best`: the step shared by `generate_manifest`
     and `evaluate_models.py`, so both choose exactly the same manifest.
 
     Args:
         candidates: the model's candidate YAML texts for one intent (at least one).
-        repair: run `k8s_scoring.repair` on every candidate before ranking.
+        repair: run `k8s_scoring.repair` on every candidate before ranking: `False`, `True` / `"safe"` (edits that
+            cannot stop a working pod) or `"strict"` (also hardening that may break some images).
 
     Returns:
         `Selection`.
@@ -246,16 +261,14 @@ def select_and_repair(candidates: Sequence[str], repair: bool = False) -> Select
     changes: list[list[Any]] = [[] for _ in raw]
     texts = list(raw)
     if repair:
-        from k8s_scoring.repair import repair as repair_fn
-
         for i, text in enumerate(raw):
-            texts[i], changes[i] = repair_fn(text)
+            texts[i], changes[i] = _repair(text, repair)
     best, scores = pick_best(texts)
     return Selection(index=best, texts=texts, raw_texts=raw, changes=changes, scores=scores)
 
 
 def _finish(
-    intent: str, pattern: str, texts: list[str], repair: bool, fallback_text: str | None = None
+    intent: str, pattern: str, texts: list[str], repair: RepairLevel, fallback_text: str | None = None
 ) -> GenerationResult:
     """Repair (optionally), rerank and lint the candidates of one intent; with `fallback_text` (the retrieved
     manifest), return it instead when no candidate is schema-valid."""
@@ -274,9 +287,7 @@ def _finish(
         logger.info("no schema-valid candidate for %r: returning the retrieved manifest", intent)
         chosen, changes, source = fallback_text, [], SOURCE_RETRIEVAL_FALLBACK
         if repair:
-            from k8s_scoring.repair import repair as repair_fn
-
-            chosen, changes = repair_fn(fallback_text)
+            chosen, changes = _repair(fallback_text, repair)
     return GenerationResult(
         intent=intent,
         pattern=pattern,
@@ -287,6 +298,7 @@ def _finish(
         changes=changes,
         raw_yaml=selection.raw_texts[selection.index] if source == SOURCE_MODEL else fallback_text or "",
         source=source,
+        repair_level=("safe" if repair is True else str(repair)) if repair else None,
     )
 
 
@@ -314,7 +326,7 @@ def generate_manifests(
     model: Any,
     *,
     n: int = 1,
-    repair: bool = False,
+    repair: RepairLevel = False,
     fallback: str = "none",
     patterns: Sequence[str | None] | None = None,
     num_beams: int | None = None,
@@ -393,7 +405,7 @@ def generate_manifest(
     model: Any,
     *,
     n: int = 1,
-    repair: bool = False,
+    repair: RepairLevel = False,
     fallback: str = "none",
     pattern: str | None = None,
     num_beams: int | None = None,
