@@ -6,22 +6,26 @@ Usage::
     cat deploy.yaml | k8s-lint -                # read standard input
     k8s-lint --format json manifests/*.yaml     # machine-readable results + summary
     k8s-lint --fix deploy.yaml > fixed.yaml     # repaired YAML on stdout, the changes on stderr
+    k8s-lint deploy/                            # a folder: every *.yaml / *.yml below it (docs/lint-in-ci.md)
+    k8s-lint --format sarif deploy/ > k8s-lint.sarif   # SARIF 2.1.0 for code scanning; --format junit for CI
 
-Exit status: 0 when every check passes (or ``--exit-zero``), 1 when a check fails, 2 when an input cannot be read or
-is not valid Kubernetes YAML (unparsable, Helm template, no objects, ...).
+Exit status: 0 when every check passes (or ``--exit-zero``), 1 when a check fails (suppressed and note-level
+failures do not count), 2 when an input cannot be read or is not valid Kubernetes YAML (unparsable, Helm template,
+no objects, ...), when a folder holds no YAML file, or when the configuration file is bad.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .analysis import Analysis, ObjectResult, analyze, bp_percent, security_score
-from .rules import CHECKS, CHECKS_BY_ID, CheckResult
+from .lint_config import ConfigError, load_config
+from .lint_files import discover
+from .report.model import RunReport, build_file_report, exit_status
+from .rules import CHECKS
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -43,58 +47,6 @@ def _read(name: str) -> _Input:
         return _Input(name, data.decode("utf-8"))
     except (OSError, UnicodeDecodeError) as err:
         return _Input(name, None, f"cannot read: {err}")
-
-
-class _Style:
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-
-    def __call__(self, text: str, code: str) -> str:
-        return f"\033[{code}m{text}\033[0m" if self.enabled else text
-
-
-def _object_title(result: ObjectResult) -> str:
-    namespace = f" in namespace {result.namespace}" if result.namespace else ""
-    item = f", item {result.item_index}" if result.item_index is not None else ""
-    return f"{result.api_version}/{result.kind} {result.name}{namespace} (document {result.doc_index}{item})"
-
-
-def _render_text(name: str, analysis: Analysis, style: _Style) -> list[str]:
-    if not analysis.valid:
-        lines = [f"{name}: {style('INVALID', '1;31')} - not valid Kubernetes YAML, every score is 0"]
-        lines += [f"    {error}" for error in analysis.errors]
-        return lines
-    lines = []
-    for result in analysis.objects:
-        failed = result.failed
-        counts = {outcome: list(result.checks.values()).count(outcome) for outcome in CheckResult}
-        mark = style("FAIL", "1;31") if failed else style("OK", "1;32")
-        lines.append(f"{name}: {_object_title(result)}  {mark}")
-        for check_id in failed:
-            check = CHECKS_BY_ID[check_id]
-            severity = "CRITICAL" if check.category == "sec" and check.weight >= 2 else "WARNING"
-            colour = "31" if severity == "CRITICAL" else "33"
-            lines.append(f"    [{style(severity, colour)}] {check_id}: {check.title}")
-            lines += [f"        · {detail}" for detail in result.details.get(check_id, ())]
-            lines.append(f"          why: {check.why}")
-            lines.append(f"          fix: {check.fix}")
-        lines.append(
-            f"    {counts[CheckResult.PASS]} passed, {counts[CheckResult.FAIL]} failed, {counts[CheckResult.NA]} n/a"
-        )
-    lines.append(f"{name}: BP {analysis.bp:.1f}%, security {analysis.security:.2f}")
-    return lines
-
-
-def _json_record(name: str, result: ObjectResult) -> dict:
-    return {
-        "file": name,
-        "doc_index": result.doc_index,
-        "kind": result.kind,
-        "name": result.name,
-        "namespace": result.namespace,
-        "checks": {check_id: str(outcome) for check_id, outcome in result.checks.items()},
-        "failures": {check_id: list(details) for check_id, details in result.details.items()},
-    }
 
 
 def _fix(inputs: list[_Input]) -> int:
@@ -124,8 +76,21 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check Kubernetes manifests against best-practice and security rules (k8s_scoring).",
         epilog="Exit status: 0 all checks pass, 1 a check fails, 2 an input is unreadable or not Kubernetes YAML.",
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="YAML files to check; '-' reads standard input")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument(
+        "files", nargs="+", metavar="PATH",
+        help="YAML files or folders (walked for *.yaml/*.yml) to check; '-' reads standard input",
+    )  # fmt: skip
+    parser.add_argument(
+        "--format", choices=("text", "json", "sarif", "junit"), default="text",
+        help="output format: text, json, sarif (SARIF 2.1.0) or junit (JUnit XML) (default: text)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--config", metavar="FILE",
+        help="configuration file (default: .k8s-lint.yaml in the working folder or a parent; docs/lint-in-ci.md)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-suppress", action="store_true", help="ignore suppression annotations: report suppressed checks as failed"
+    )
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when checks fail")
     parser.add_argument(
         "--color", choices=("auto", "always", "never"), default="auto", help="colour the text output (auto: on a TTY)"
@@ -153,56 +118,52 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    inputs = [_read(name) for name in args.files]
+    try:
+        config = load_config(args.config)
+    except ConfigError as err:
+        print(f"k8s-lint: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    found = discover(args.files, config.selects)
+    for notice in found.notices:
+        print(f"k8s-lint: {notice}", file=sys.stderr)
+    for folder in found.empty_folders:
+        print(f"k8s-lint: {folder}: no *.yaml or *.yml file found", file=sys.stderr)
+    inputs = [_read(name) for name in found.files]
     if args.fix:
         return _fix(inputs)
 
-    use_colour = args.color == "always" or (
-        args.color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    )
-    style = _Style(use_colour)
-    status = EXIT_OK
-    all_results: list[ObjectResult] = []
-    records: list[dict] = []
-    errors: list[dict] = []
-    text_lines: list[str] = []
-    for item in inputs:
-        if item.text is None:
-            status = EXIT_BAD_INPUT
-            errors.append({"file": item.name, "errors": [item.error]})
-            text_lines.append(f"{item.name}: {style('UNREADABLE', '1;31')} - {item.error}")
-            continue
-        analysis = analyze(item.text)
-        if not analysis.valid:
-            status = EXIT_BAD_INPUT
-            errors.append({"file": item.name, "errors": analysis.errors})
-        elif any(result.failed for result in analysis.objects) and status == EXIT_OK:
-            status = EXIT_FAILED_CHECKS
-        all_results.extend(analysis.objects)
-        records.extend(_json_record(item.name, result) for result in analysis.objects)
-        text_lines.extend(_render_text(item.name, analysis, style))
-
-    failed_checks = sum(len(result.failed) for result in all_results)
-    summary = {
-        "files": len(inputs),
-        "objects": len(all_results),
-        "failed_checks": failed_checks,
-        "bp": round(bp_percent(all_results), 2) if all_results else 0.0,
-        "security": round(security_score(all_results), 4) if all_results else 0.0,
-        "invalid_files": errors,
-    }
-    if args.format == "json":
-        print(json.dumps({"results": records, "summary": summary}, indent=2))
-    else:
-        print("\n".join(text_lines))
-        if len(inputs) > 1:
-            print(
-                f"Summary: {summary['files']} files, {summary['objects']} objects, {failed_checks} failed checks, "
-                f"BP {summary['bp']:.1f}%, security {summary['security']:.2f}"
+    with_positions = args.format in ("sarif", "junit", "text")
+    run = RunReport(
+        [
+            build_file_report(
+                item.name, item.text, config, apply_suppressions=not args.no_suppress,
+                with_positions=with_positions, read_error=item.error,
             )
-    if args.exit_zero and status == EXIT_FAILED_CHECKS:
-        return EXIT_OK
-    return status
+            for item in inputs
+        ],
+        found.notices,
+    )  # fmt: skip
+    if args.format == "json":
+        from .report.text import render_json
+
+        print(render_json(run))
+    elif args.format == "sarif":
+        from .report.sarif import render_sarif
+
+        print(render_sarif(run, config))
+    elif args.format == "junit":
+        from .report.junit import render_junit
+
+        print(render_junit(run))
+    else:
+        from .report.text import Style, render_text
+
+        use_colour = args.color == "always" or (
+            args.color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        )
+        print(render_text(run, Style(use_colour)))
+    status = exit_status(run, args.exit_zero)
+    return EXIT_BAD_INPUT if found.empty_folders else status
 
 
 if __name__ == "__main__":
