@@ -132,12 +132,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.fix:
         return _fix(inputs)
 
-    with_positions = args.format in ("sarif", "junit", "text")
     run = RunReport(
         [
             build_file_report(
                 item.name, item.text, config, apply_suppressions=not args.no_suppress,
-                with_positions=with_positions, read_error=item.error,
+                with_positions=True, read_error=item.error,
             )
             for item in inputs
         ],
@@ -161,7 +160,8 @@ def _run(args: argparse.Namespace) -> int:
         use_colour = args.color == "always" or (
             args.color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         )
-        print(render_text(run, Style(use_colour)))
+        walked = any(name != "-" and os.path.isdir(name) for name in args.files)
+        print(render_text(run, Style(use_colour), summary=walked))
     status = exit_status(run, args.exit_zero)
     return EXIT_BAD_INPUT if found.empty_folders else status
 

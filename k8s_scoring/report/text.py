@@ -66,10 +66,10 @@ def file_lines(report: FileReport, style: Style) -> list[str]:
     return lines
 
 
-def render_text(run: RunReport, style: Style) -> str:
-    """All files, then a total line when more than one file was checked."""
+def render_text(run: RunReport, style: Style, summary: bool = False) -> str:
+    """All files, then a total line when more than one file was checked (or ``summary``: a folder was given)."""
     lines = [line for report in run.files for line in file_lines(report, style)]
-    if len(run.files) > 1:
+    if len(run.files) > 1 or summary:
         s = run.summary()
         lines.append(
             f"Summary: {s['files']} files, {s['objects']} objects, {s['failed_checks']} failed checks, "
