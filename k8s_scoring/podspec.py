@@ -198,12 +198,16 @@ def pod_view(obj: dict) -> PodView | None:
     Args:
         obj: A Kubernetes object mapping with string ``kind``.
     """
-    if obj["kind"] == "Pod":
+    kind = obj["kind"]
+    if kind == "Pod":
         return _view(mapping(obj.get("spec")), mapping(obj.get("metadata")))
-    found = _template(obj)
-    if found is None:
-        return None
-    template = found[1]
+    if kind in WORKLOAD_KINDS and kind != "CronJob":  # the common case, without the generic lookup
+        template = mapping(mapping(obj.get("spec")).get("template"))
+    else:
+        found = _template(obj)
+        if found is None:
+            return None
+        template = found[1]
     return _view(mapping(template.get("spec")), mapping(template.get("metadata")))
 
 

@@ -260,7 +260,7 @@ def test_config_found_in_a_parent_disables_and_downgrades(tmp_path, monkeypatch,
     payload = json.loads(out)
     deployment = payload["results"][1]
     assert "sec.no_host_network" not in deployment["checks"]  # disabled: not reported at all
-    assert deployment["failures"]["bp.min_replicas"]["severity"] == "note"
+    assert deployment["severity"]["bp.min_replicas"] == "note"
     assert payload["summary"]["files"] == 1 and status == 1  # still fails on other checks
     (tmp_path / ".k8s-lint.yaml").write_text(
         "disabled: [" + ", ".join(c for c in CHECKS_BY_ID if c != "bp.min_replicas") + "]\n"

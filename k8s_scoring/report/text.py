@@ -90,15 +90,9 @@ def _record(name: str, obj: ObjectReport) -> dict:
         "name": result.name,
         "namespace": result.namespace,
         "checks": {f.check.id: f.outcome for f in obj.findings},
-        "failures": {
-            f.check.id: {
-                "severity": f.severity,
-                "details": list(f.details),
-                "lines": [p.line for p in f.positions],
-            }
-            for f in obj.findings
-            if f.outcome == FAIL
-        },
+        "failures": {f.check.id: list(f.details) for f in obj.findings if f.outcome == FAIL},
+        "failure_lines": {f.check.id: [p.line for p in f.positions] for f in obj.findings if f.outcome == FAIL},
+        "severity": {f.check.id: f.severity for f in obj.findings if f.outcome == FAIL},
         "suppressed": {
             f.check.id: {
                 "by": f.suppression.annotation if f.suppression else None,
