@@ -246,6 +246,16 @@ def test_bad_config_exits_two(multi_doc, tmp_path, capsys) -> None:
     assert status == 2 and "bp.nope" in err and out == ""
 
 
+def test_explicit_config_flag(multi_doc, tmp_path, capsys) -> None:
+    cfg = tmp_path / "elsewhere" / "lint.yaml"
+    cfg.parent.mkdir()
+    cfg.write_text("disabled: [bp.min_replicas]\n")
+    status, out, _ = _run(capsys, "--config", str(cfg), "--format", "json", multi_doc)
+    assert "bp.min_replicas" not in json.loads(out)["results"][1]["checks"]  # the named file is used
+    status, _, err = _run(capsys, "--config", str(tmp_path / "missing.yaml"), multi_doc)
+    assert status == 2 and "cannot read" in err  # a named file that does not exist is an error, not a default
+
+
 def test_config_found_in_a_parent_disables_and_downgrades(tmp_path, monkeypatch, capsys) -> None:
     (tmp_path / ".k8s-lint.yaml").write_text(
         "disabled: [sec.no_host_network]\nseverity: {bp.min_replicas: note}\nexclude: ['skip-*.yaml']\n"
