@@ -13,7 +13,7 @@ Example:
 >>> from dual_codet5.app_logic import lint_yaml
 >>> rows, summary = lint_yaml("apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: c, namespace: a}\\ndata: {a: b}\\n")
 >>> summary
-'valid YAML: yes | schema: yes | BP 100.0% | security 1.00 | quality 100.0'
+'valid YAML: yes | schema: yes | BP 100.0% | security n/a | quality 100.0'
 ```
 """
 
@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from k8s_scoring import CHECKS_BY_ID, analyze, score, validate
+from k8s_scoring.report.text import fmt_score
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +152,8 @@ def lint_summary(text: str) -> str:
     yes = {True: "yes", False: "NO"}
     return (
         f"valid YAML: {yes[bool(s['yaml_valid'])]} | schema: {yes[bool(s['schema_valid'])]} | "
-        f"BP {s['bp']:.1f}% | security {s['security']:.2f} | quality {s['quality']:.1f}"
+        f"BP {fmt_score(s['bp'], '.1f')}% | security {fmt_score(s['security'], '.2f')} | "
+        f"quality {fmt_score(s['quality'], '.1f')}"
     )
 
 

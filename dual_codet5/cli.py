@@ -34,6 +34,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
+from k8s_scoring.report.text import fmt_score
+
 logger = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_INVALID_OUTPUT, EXIT_USAGE = 0, 1, 2
@@ -202,7 +204,8 @@ def _summary(result: Any, position: str = "") -> list[str]:
     yes = {True: "yes", False: "NO"}
     head = (
         f"{position}valid YAML: {yes[bool(lint['yaml_valid'])]} | schema: {yes[bool(lint['schema_valid'])]} | "
-        f"BP {lint['bp']:.1f}% | security {lint['security']:.2f} | quality {lint['quality']:.1f}"
+        f"BP {fmt_score(lint['bp'], '.1f')}% | security {fmt_score(lint['security'], '.2f')} | "
+        f"quality {fmt_score(lint['quality'], '.1f')}"
     )
     lines = [head]
     if getattr(result, "fallback_used", False):
