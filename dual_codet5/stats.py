@@ -319,13 +319,17 @@ def compare_paired(
     y = np.asarray(model, dtype=float)
     if x.shape != y.shape or x.ndim != 1:
         raise ValueError(f"paired samples must be 1-D with equal lengths, got {x.shape} and {y.shape}")
+    notes: list[str] = []
+    finite = np.isfinite(x) & np.isfinite(y)
+    if not finite.all():  # n/a (NaN: no check of the category applies) on either side: counted apart, not as 0 or 100
+        notes.append(f"{int((~finite).sum())} of {x.size} pairs n/a on either side, left out")
+        x, y = x[finite], y[finite]
     if x.size == 0:
         raise ValueError(f"no examples to compare for metric {metric!r}")
     if binary is None:
         binary = bool(np.isin(x, (0.0, 1.0)).all() and np.isin(y, (0.0, 1.0)).all())
     n = int(x.size)
     d = _round(y - x, decimals)
-    notes: list[str] = []
     sign = 1.0 if higher_is_better else -1.0
     n_better, n_worse = int(np.sum(sign * d > 0)), int(np.sum(sign * d < 0))
 
@@ -406,6 +410,11 @@ def compare_models(
     results: dict[str, PairedComparison] = {}
     for spec in metrics:
         if spec.name not in baseline_scores or spec.name not in model_scores:
+            continue
+        both = np.isfinite(np.asarray(baseline_scores[spec.name], dtype=float)) & np.isfinite(
+            np.asarray(model_scores[spec.name], dtype=float)
+        )
+        if not both.any():  # n/a for every pair: nothing to compare
             continue
         results[spec.name] = compare_paired(
             baseline_scores[spec.name],

@@ -161,3 +161,14 @@ def test_compare_models_holm_across_family_and_aggregate_runs():
     assert dual["mean_percent"]["sd"] == pytest.approx(math.sqrt(2.0))
     assert dual["mean_diff_percent"]["mean"] == pytest.approx(3.0)
     assert dual["n_significant"] == 2 and agg["models"]["base"]["bp"]["n_compared"] == 0
+
+
+def test_na_pairs_are_left_out_not_scored():
+    # NaN = no check of the category applies (n/a): such pairs are counted apart, never compared as 0 or 100
+    base = [50.0, float("nan"), 40.0, 60.0, float("nan")]
+    model = [60.0, 70.0, 50.0, 70.0, float("nan")]
+    comp = compare_paired(base, model, metric="bp", n_resamples=199)
+    assert comp.n == 3 and comp.mean_diff == pytest.approx(10.0)
+    assert any("2 of 5 pairs n/a" in note for note in comp.notes)
+    # a metric that is n/a for every pair is skipped by compare_models
+    assert compare_models({"bp": [float("nan")] * 2}, {"bp": [1.0, 2.0]}) == {}
