@@ -57,6 +57,16 @@ PATTERN_MODE_LABELS = {
 
 # ------------------------------------------------------------------------------------------------------ statistics
 def _pct_row(name: str, spec: Any, values: np.ndarray, confidence_level: float, n_resamples: int, seed: int) -> dict:
+    """Mean, sd and bootstrap CI of one metric; n/a examples (NaN: no check of the category applies) are left out
+    and counted in ``n_na``, never averaged in as 0 or 100."""
+    values = np.asarray(values, dtype=float)
+    n_na = int(np.sum(~np.isfinite(values)))
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return {
+            "model": name, "metric": spec.name, "title": spec.title, "mean": None, "sd": None, "mean_percent": None,
+            "ci_low_percent": None, "ci_high_percent": None, "ci_method": "undefined", "n": 0, "n_na": n_na,
+        }  # fmt: skip
     low, high, method = bootstrap_ci(
         values * spec.to_percent, confidence_level=confidence_level, n_resamples=n_resamples, seed=seed
     )
@@ -71,6 +81,7 @@ def _pct_row(name: str, spec: Any, values: np.ndarray, confidence_level: float, 
         "ci_high_percent": high,
         "ci_method": method,
         "n": int(values.size),
+        "n_na": n_na,
     }
 
 
@@ -195,7 +206,12 @@ def render_markdown(results: dict) -> str:
         lines.append(f"Decoding (all models): {decodings.pop()}.")
     else:
         lines.append("Decoding differs between entries (variants): see the Decoding column.")
-    lines += ["", "Means in percent with bootstrap 95 % CIs:", ""]
+    lines += [
+        "",
+        "Means in percent with bootstrap 95 % CIs; BP %, Security and Quality over the examples where a check of the "
+        "category applies (n/a counted apart, below the table):",
+        "",
+    ]
     header = "| Model | Decoding | " + " | ".join(m["title"] for m in metrics) + " |"
     lines += [header, "|" + "---|" * (len(metrics) + 2)]
     for model in summary["models"]:
@@ -205,6 +221,16 @@ def render_markdown(results: dict) -> str:
         ]
         name = model["name"] + (" (baseline)" if model["is_baseline"] and model["name"] != "baseline" else "")
         lines.append(f"| {name} | {model['decoding_text']} | " + " | ".join(cells) + " |")
+    na_counts = [
+        f"{model['name']}: " + ", ".join(
+            f"{model['summary'][m['name']]['title']} {model['summary'][m['name']].get('n_na', 0)}" for m in metrics
+            if model["summary"][m["name"]].get("n_na", 0)
+        )
+        for model in summary["models"]
+        if any(model["summary"][m["name"]].get("n_na", 0) for m in metrics)
+    ]  # fmt: skip
+    if na_counts:
+        lines += ["", "Examples with no applicable check (n/a, left out of that mean): " + "; ".join(na_counts) + "."]
     alpha = cfg["alpha"]
     lines += [
         "",

@@ -172,3 +172,14 @@ def test_na_pairs_are_left_out_not_scored():
     assert any("2 of 5 pairs n/a" in note for note in comp.notes)
     # a metric that is n/a for every pair is skipped by compare_models
     assert compare_models({"bp": [float("nan")] * 2}, {"bp": [1.0, 2.0]}) == {}
+
+
+def test_means_leave_na_examples_out():
+    # a mean over examples with no applicable check must not be NaN (or 0 / 100): n/a is counted apart
+    from dual_codet5.reporting import _pct_row
+    from dual_codet5.stats import METRICS
+
+    spec = next(m for m in METRICS if m.name == "bp")
+    row = _pct_row("m", spec, np.array([50.0, float("nan"), 70.0]), 0.95, 199, 0)
+    assert (row["mean"], row["n"], row["n_na"]) == (60.0, 2, 1)
+    assert _pct_row("m", spec, np.array([float("nan")]), 0.95, 199, 0)["mean"] is None
