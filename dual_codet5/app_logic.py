@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from k8s_scoring import CHECKS_BY_ID, analyze, score, validate
-from k8s_scoring.report.text import fmt_score
 
 logger = logging.getLogger(__name__)
 
@@ -148,13 +147,9 @@ def lint_rows(text: str) -> list[list[str]]:
 
 def lint_summary(text: str) -> str:
     """One line: YAML / schema validity, BP%, security, quality (as `dual-codet5 generate` prints it)."""
-    s = score(text)
-    yes = {True: "yes", False: "NO"}
-    return (
-        f"valid YAML: {yes[bool(s['yaml_valid'])]} | schema: {yes[bool(s['schema_valid'])]} | "
-        f"BP {fmt_score(s['bp'], '.1f')}% | security {fmt_score(s['security'], '.2f')} | "
-        f"quality {fmt_score(s['quality'], '.1f')}"
-    )
+    from dual_codet5.generate import score_line
+
+    return score_line(score(text))
 
 
 def lint_yaml(text: str) -> tuple[list[list[str]], str]:

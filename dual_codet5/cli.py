@@ -34,8 +34,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
-from k8s_scoring.report.text import fmt_score
-
 logger = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_INVALID_OUTPUT, EXIT_USAGE = 0, 1, 2
@@ -200,14 +198,10 @@ def applicable_fixes(failing: list[dict[str, Any]]) -> tuple[list[dict[str, Any]
 
 def _summary(result: Any, position: str = "") -> list[str]:
     """Lint summary lines for stderr."""
+    from dual_codet5.generate import score_line
+
     lint = result.lint
-    yes = {True: "yes", False: "NO"}
-    head = (
-        f"{position}valid YAML: {yes[bool(lint['yaml_valid'])]} | schema: {yes[bool(lint['schema_valid'])]} | "
-        f"BP {fmt_score(lint['bp'], '.1f')}% | security {fmt_score(lint['security'], '.2f')} | "
-        f"quality {fmt_score(lint['quality'], '.1f')}"
-    )
-    lines = [head]
+    lines = [position + score_line(lint)]
     if getattr(result, "fallback_used", False):
         lines.append(
             "  FALLBACK: no candidate was schema-valid; this is the retrieved manifest of the nearest train intent, "

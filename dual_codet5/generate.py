@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "FALLBACKS", "GenerationResult", "Selection", "generate_manifest", "generate_manifests", "lint_report",
-    "pick_best", "select_and_repair",
+    "pick_best", "score_line", "select_and_repair",
 ]  # fmt: skip
 
 # Where `GenerationResult.yaml` came from, and the `fallback=` choices of `generate_manifest`.
@@ -84,6 +84,19 @@ def pick_best(candidates: Sequence[str]) -> tuple[int, list[dict[str, float]]]:
         return (ranked, s["schema_valid"], bp or 0.0, security or 0.0, s.get("complexity", 0.0), -i)
 
     return max(range(len(candidates)), key=rank_key), scores
+
+
+def score_line(scores: dict[str, Any]) -> str:
+    """The one-line verdict `dual-codet5 generate` and the demo app print for `score()` / `lint_report()` keys:
+    YAML and schema validity, BP %, security, quality (``n/a`` where no check of the category applies)."""
+    from k8s_scoring.report.text import fmt_score
+
+    yes = {True: "yes", False: "NO"}
+    return (
+        f"valid YAML: {yes[bool(scores['yaml_valid'])]} | schema: {yes[bool(scores['schema_valid'])]} | "
+        f"BP {fmt_score(scores['bp'], '.1f')}% | security {fmt_score(scores['security'], '.2f')} | "
+        f"quality {fmt_score(scores['quality'], '.1f')}"
+    )
 
 
 def lint_report(text: str) -> dict[str, Any]:
