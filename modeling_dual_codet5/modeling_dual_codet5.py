@@ -70,11 +70,16 @@ class DualCodeT5EncoderOutput(BaseModelOutput):
             copied (padding, and positions outside `config.copy_from`). A tensor field, so `generate` expands it
             for beam search and `num_return_sequences` together with the states, and cached decoding steps
             (which get only `encoder_outputs`) still find it.
+        copy_previous_ids (`torch.LongTensor` of shape `(batch_size, intent_length + pattern_length)`, *optional*):
+            Only with `config.copy_mechanism`: the token id *before* every memory position in its segment (intent
+            or pattern), `-1` at a segment's first position and at padding. Read by the copy head's
+            previous-token term; travels like `copy_input_ids`.
     """
 
     attention_mask: torch.LongTensor | None = None
     pattern_last_hidden_state: torch.FloatTensor | None = None
     copy_input_ids: torch.LongTensor | None = None
+    copy_previous_ids: torch.LongTensor | None = None
 
 
 @dataclass
@@ -97,23 +102,32 @@ def _copy_input_ids(
     attention_mask: torch.Tensor,
     pattern_input_ids: torch.LongTensor | None,
     pattern_attention_mask: torch.Tensor | None,
-) -> torch.LongTensor:
-    """The id each memory position can copy, `-1` for padding and for positions outside `config.copy_from`.
+) -> tuple[torch.LongTensor, torch.LongTensor]:
+    """The id each memory position can copy and the id before it in its segment.
 
     Returns:
-        `torch.LongTensor` of shape `(batch_size, intent_length [+ pattern_length])`, laid out like the memory.
+        `(copy_input_ids, copy_previous_ids)`, two `torch.LongTensor` of shape
+        `(batch_size, intent_length [+ pattern_length])`, laid out like the memory. `copy_input_ids` is `-1` for
+        padding and for positions outside `config.copy_from`; `copy_previous_ids` is `-1` at each segment's first
+        position and at padding (it does not depend on `copy_from`).
     """
-    intent = input_ids.masked_fill(attention_mask == 0, -1)
+
+    def previous(ids: torch.LongTensor) -> torch.LongTensor:
+        return nn.functional.pad(ids[:, :-1], (1, 0), value=-1)
+
+    intent_tokens = input_ids.masked_fill(attention_mask == 0, -1)
+    intent, intent_previous = intent_tokens, previous(intent_tokens).masked_fill(attention_mask == 0, -1)
     if config.copy_from == "pattern":
         intent = torch.full_like(intent, -1)
     if pattern_input_ids is None or pattern_input_ids.shape[1] == 0:
-        return intent
+        return intent, intent_previous
     if pattern_attention_mask is None:
         pattern_attention_mask = (pattern_input_ids != config.pad_token_id).long()
-    pattern = pattern_input_ids.masked_fill(pattern_attention_mask == 0, -1)
+    pattern_tokens = pattern_input_ids.masked_fill(pattern_attention_mask == 0, -1)
+    pattern, pattern_previous = pattern_tokens, previous(pattern_tokens).masked_fill(pattern_attention_mask == 0, -1)
     if config.copy_from == "intent":
         pattern = torch.full_like(pattern, -1)
-    return torch.cat([intent, pattern], dim=1)
+    return torch.cat([intent, pattern], dim=1), torch.cat([intent_previous, pattern_previous], dim=1)
 
 
 def _stack_config(config: DualCodeT5Config, num_layers: int, is_decoder: bool) -> T5Config:
@@ -197,8 +211,13 @@ class DualCodeT5Fusion(nn.Module):
 class DualCodeT5CopyHead(nn.Module):
     """Pointer-generator output layer: one bilinear attention head over the memory and the gate `p_gen`.
 
-    `score(s, m) = (W_q s) . m / sqrt(d_model)` needs no projection of the memory, so a cached decoding step costs
-    one `(d_model x d_model)` product plus attention over the memory, like one more full-width cross-attention head.
+    `score(s, j) = ((W_q s) . m_j + (W_r s) . e(x_{j-1})) / sqrt(d_model)`: the first term matches the decoder state
+    against the memory state at `j`, the second against the embedding of the token *before* `j` in its segment
+    (zero at a segment's first position). The second term is an induction-head prior (Olsson et al. 2022; the
+    "selective read" of CopyNet, Gu et al. 2016, without its recurrent state): a decoder that has just emitted
+    `x_{j-1}` finds its successor `x_j` by content, so runs of tokens copy one after another with no learned
+    position arithmetic. Neither term projects the memory, so a cached decoding step costs two `(d_model x d_model)`
+    products plus attention over the memory.
     """
 
     def __init__(self, config: DualCodeT5Config) -> None:
@@ -207,6 +226,7 @@ class DualCodeT5CopyHead(nn.Module):
         # Parameters held directly (not in nn.Linear children): transformers initialises a remote-code module only
         # when it owns parameters, so `_init_weights` sees this module and can draw them at the right scale.
         self.query_weight = nn.Parameter(torch.empty(config.d_model, config.d_model))  # W_q: (d, d)
+        self.previous_query_weight = nn.Parameter(torch.empty(config.d_model, config.d_model))  # W_r: (d, d)
         self.gate_weight = nn.Parameter(torch.empty(1, 2 * config.d_model))  # w: (1, 2d) over [s; context]
         self.gate_bias = nn.Parameter(torch.zeros(1))  # b
 
@@ -215,7 +235,9 @@ class DualCodeT5CopyHead(nn.Module):
         decoder_states: torch.Tensor,
         memory: torch.Tensor,
         copy_input_ids: torch.LongTensor,
+        copy_previous_ids: torch.LongTensor,
         lm_logits: torch.Tensor,
+        embedding_weight: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         r"""
         Args:
@@ -225,8 +247,12 @@ class DualCodeT5CopyHead(nn.Module):
                 The encoder memory the decoder cross-attends to.
             copy_input_ids (`torch.LongTensor` of shape `(batch_size, memory_length)`):
                 Token id of each memory position, `-1` where nothing may be copied.
+            copy_previous_ids (`torch.LongTensor` of shape `(batch_size, memory_length)`):
+                Token id before each memory position in its segment, `-1` where there is none.
             lm_logits (`torch.FloatTensor` of shape `(batch_size, target_length, vocab_size)`):
                 Scores of the LM head.
+            embedding_weight (`torch.FloatTensor` of shape `(vocab_size, d_model)`):
+                The shared token embedding, for the previous-token term.
 
         Returns:
             `(log_probs, p_gen)`: `torch.FloatTensor` (float32) of shape `(batch_size, target_length, vocab_size)`
@@ -236,6 +262,12 @@ class DualCodeT5CopyHead(nn.Module):
         has_source = copyable.any(dim=1)  # (B,): a row with nothing to copy generates only
         query = nn.functional.linear(decoder_states, self.query_weight)  # (B, T, d)
         scores = torch.matmul(query, memory.transpose(1, 2)).float() * self.scale  # (B, T, M)
+        previous = nn.functional.embedding(copy_previous_ids.clamp(min=0), embedding_weight)  # (B, M, d)
+        previous = previous * (copy_previous_ids >= 0)[..., None].to(previous.dtype)
+        previous_query = nn.functional.linear(decoder_states, self.previous_query_weight)  # (B, T, d)
+        scores = scores + torch.matmul(previous_query, previous.to(previous_query.dtype).transpose(1, 2)).float() * (
+            self.scale
+        )
         scores = scores.masked_fill(~copyable[:, None, :], torch.finfo(torch.float32).min)
         # padding gets exactly 0 (also in a row without any copyable position, where softmax is uniform)
         attention = torch.softmax(scores, dim=-1) * copyable[:, None, :]  # (B, T, M)
@@ -334,9 +366,9 @@ class DualCodeT5Encoder(nn.Module):
         else:
             memory = torch.cat([fused, pattern_states], dim=1)
             memory_mask = torch.cat([attention_mask, pattern_attention_mask], dim=1)
-        copy_input_ids = None
+        copy_input_ids = copy_previous_ids = None
         if self.config.copy_mechanism:
-            copy_input_ids = _copy_input_ids(
+            copy_input_ids, copy_previous_ids = _copy_input_ids(
                 self.config, input_ids, attention_mask, pattern_input_ids if pattern_states is not None else None,
                 pattern_attention_mask,
             )  # fmt: skip
@@ -347,6 +379,7 @@ class DualCodeT5Encoder(nn.Module):
             attention_mask=memory_mask,
             pattern_last_hidden_state=pattern_states,
             copy_input_ids=copy_input_ids,
+            copy_previous_ids=copy_previous_ids,
         )
 
 
@@ -378,6 +411,7 @@ class DualCodeT5PreTrainedModel(PreTrainedModel):
             # q . m / sqrt(d) and the gate logit start at unit scale; p_gen starts near 0.5
             d_model = self.config.d_model
             init.normal_(module.query_weight, mean=0.0, std=factor * d_model**-0.5)
+            init.normal_(module.previous_query_weight, mean=0.0, std=factor * d_model**-0.5)
             init.normal_(module.gate_weight, mean=0.0, std=factor * (2 * d_model) ** -0.5)
             init.zeros_(module.gate_bias)
         elif isinstance(module, nn.MultiheadAttention):
@@ -550,11 +584,19 @@ class DualCodeT5ForConditionalGeneration(DualCodeT5PreTrainedModel, GenerationMi
         p_gen = None
         if self.copy_head is not None:
             copy_input_ids = getattr(encoder_outputs, "copy_input_ids", None)
-            if copy_input_ids is None:
-                copy_input_ids = self._rebuild_copy_input_ids(
+            copy_previous_ids = getattr(encoder_outputs, "copy_previous_ids", None)
+            if copy_input_ids is None or copy_previous_ids is None:
+                copy_input_ids, copy_previous_ids = self._rebuild_copy_input_ids(
                     memory, input_ids, attention_mask, pattern_input_ids, pattern_attention_mask
                 )
-            logits, p_gen = self.copy_head(decoder_outputs.last_hidden_state, memory, copy_input_ids, logits)
+            logits, p_gen = self.copy_head(
+                decoder_outputs.last_hidden_state,
+                memory,
+                copy_input_ids,
+                copy_previous_ids,
+                logits,
+                self.encoder.embed_tokens.weight,
+            )
 
         loss = None
         if labels is not None:
@@ -581,8 +623,9 @@ class DualCodeT5ForConditionalGeneration(DualCodeT5PreTrainedModel, GenerationMi
         attention_mask: torch.Tensor | None,
         pattern_input_ids: torch.LongTensor | None,
         pattern_attention_mask: torch.Tensor | None,
-    ) -> torch.LongTensor:
-        """`copy_input_ids` for `encoder_outputs` that lack them (a plain tuple / `BaseModelOutput`)."""
+    ) -> tuple[torch.LongTensor, torch.LongTensor]:
+        """`copy_input_ids` and `copy_previous_ids` for `encoder_outputs` that lack them (a plain tuple /
+        `BaseModelOutput`)."""
         if input_ids is None:
             raise ValueError(
                 "a copy model (config.copy_mechanism=True) needs the memory's token ids: pass encoder_outputs from "
@@ -590,15 +633,16 @@ class DualCodeT5ForConditionalGeneration(DualCodeT5PreTrainedModel, GenerationMi
             )
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        copy_input_ids = _copy_input_ids(
+        copy_input_ids, copy_previous_ids = _copy_input_ids(
             self.config, input_ids, attention_mask, pattern_input_ids, pattern_attention_mask
-        ).to(memory.device)
+        )
+        copy_input_ids, copy_previous_ids = copy_input_ids.to(memory.device), copy_previous_ids.to(memory.device)
         if copy_input_ids.shape != memory.shape[:2]:
             raise ValueError(
                 f"copy_input_ids built from input_ids / pattern_input_ids have shape {tuple(copy_input_ids.shape)} "
                 f"but the memory in encoder_outputs has {tuple(memory.shape[:2])}"
             )
-        return copy_input_ids
+        return copy_input_ids, copy_previous_ids
 
     def prepare_decoder_input_ids_from_labels(self, labels: torch.Tensor) -> torch.Tensor:
         return self._shift_right(labels)

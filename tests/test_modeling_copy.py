@@ -104,8 +104,8 @@ def test_config_default_has_no_copy_head_and_parameters_are_counted():
     assert plain.config.copy_mechanism is False and plain.copy_head is None
     model = DualCodeT5ForConditionalGeneration(copy_config())
     counts = count_parameters(model)
-    # query d x d (no bias) + gate 2d -> 1 (with bias): 32 * 32 + 64 + 1
-    assert counts.copy == 32 * 32 + 2 * 32 + 1 == 1089
+    # query and previous-token query d x d (no bias) + gate 2d -> 1 (with bias): 2 * 32 * 32 + 64 + 1
+    assert counts.copy == 2 * 32 * 32 + 2 * 32 + 1 == 2113
     assert counts.total == count_parameters(plain).total + counts.copy
 
 
@@ -187,7 +187,7 @@ def test_gradients_reach_the_gate_and_the_copy_head(batch):
     model = DualCodeT5ForConditionalGeneration(copy_config()).train()
     out = model(**batch)
     out.loss.backward()
-    for name in ("copy_head.query_weight", "copy_head.gate_weight", "copy_head.gate_bias"):
+    for name in ("copy_head.query_weight", "copy_head.previous_query_weight", "copy_head.gate_weight", "copy_head.gate_bias"):
         grad = model.get_parameter(name).grad
         assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0, name
     for name, param in model.named_parameters():  # and every other parameter still learns
@@ -200,6 +200,7 @@ def test_copy_head_is_initialised_at_unit_scale():
     head = model.copy_head
     # generic HF init would give std 1.0 (initializer_factor); ours: d^-0.5 and (2d)^-0.5, zero gate bias
     assert abs(head.query_weight.std().item() - 64**-0.5) < 0.1 * 64**-0.5
+    assert abs(head.previous_query_weight.std().item() - 64**-0.5) < 0.1 * 64**-0.5
     assert abs(head.gate_weight.std().item() - 128**-0.5) < 0.3 * 128**-0.5
     assert torch.all(head.gate_bias == 0)
 
@@ -403,7 +404,7 @@ def test_from_codet5_reports_the_copy_head_as_freshly_initialised(tmp_path):
     report = model.codet5_init_report
     new = sorted(k for k in model.state_dict() if k.startswith(("encoder.fusion.", "copy_head.")))
     assert report["missing"] == new
-    assert {"copy_head.query_weight", "copy_head.gate_weight", "copy_head.gate_bias"} <= set(report["missing"])
+    assert {"copy_head.query_weight", "copy_head.previous_query_weight", "copy_head.gate_weight", "copy_head.gate_bias"} <= set(report["missing"])
     assert abs(model.copy_head.query_weight.std().item() - 32**-0.5) < 0.2 * 32**-0.5  # our init, not std 1
 
 
@@ -510,21 +511,20 @@ def _run_synthetic(steps: int) -> tuple[float, float]:
     return copy_acc, plain_acc
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(
-    reason="issue 11 target (>= 90 % within a few hundred CPU steps) not reached yet: measured 64 % (copy) at 600 "
-    "steps with this set-up (80 % with a head tied to the frozen embedding, where the plain model also reaches 62 %)",
-    strict=False,
-)
 def test_synthetic_copy_task_reaches_90_percent_on_unseen_ids():
-    copy_acc, plain_acc = _run_synthetic(600)
+    """Issue 11's bar: >= 90 % within a few hundred CPU steps, no copy < 50 % (150 steps, ~12 s for both).
+
+    Measured: copy 98.3 %, no copy 22.8 % (EOS is ~22 % of the target tokens, the rest are unseen ids). Without the
+    copy head's previous-token term the same set-up reached 58.1 % (64 % at 600 steps): pointing at the successor of
+    the token just emitted is what the model could not learn in time.
+    """
+    copy_acc, plain_acc = _run_synthetic(150)
     assert copy_acc >= 0.90 and plain_acc < 0.50
 
 
-def test_synthetic_copy_task_fast():
-    """150 steps (~25 s): the copy model already produces unseen ids; the plain one gets little beyond EOS.
-
-    Measured: copy 58.1 %, no copy 22.8 % (EOS is ~22 % of the target tokens, the rest are unseen ids).
-    """
-    copy_acc, plain_acc = _run_synthetic(150)
-    assert copy_acc >= 0.45 and plain_acc < 0.30 and copy_acc - plain_acc >= 0.25
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2])
+def test_synthetic_copy_task_other_seeds(seed):
+    copy_acc = synthetic_accuracy(True, 150, seed=seed)
+    print(f"\nsynthetic span copy, seed {seed}, 150 steps: copy {copy_acc:.1%}")
+    assert copy_acc >= 0.90
