@@ -46,7 +46,13 @@ from accelerate.utils import set_seed
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from dual_codet5.collate import LengthGroupedSampler, Seq2SeqCollator, example_lengths, tokenize_dataset
+from dual_codet5.collate import (
+    LengthGroupedSampler,
+    Seq2SeqCollator,
+    apply_long_target_policy,
+    example_lengths,
+    tokenize_dataset,
+)
 from dual_codet5.precision import keep_feed_forward_fp32
 from dual_codet5.train_utils import (
     MetricsLog,
@@ -137,6 +143,9 @@ def main(argv: list[str] | None = None) -> Path:
             "max_target_length": data_args.max_target_length,
         }
         train_ds = tokenize_dataset(dsd["train"], tokenizer, **tok_kwargs)
+        train_ds, long_report = apply_long_target_policy(
+            train_ds, dsd["train"]["yaml"], tokenizer, data_args.max_target_length, data_args.long_targets
+        )
         eval_ds = tokenize_dataset(dsd["validation"], tokenizer, **tok_kwargs) if "validation" in dsd else None
     collator = Seq2SeqCollator(pad_token_id=tokenizer.pad_token_id)
     sampler = LengthGroupedSampler(
@@ -176,6 +185,7 @@ def main(argv: list[str] | None = None) -> Path:
     # ---- trackers
     resolved = resolved_arguments(model_args, data_args, args)
     resolved["stage"] = "sft"
+    resolved["long_target_share"] = round(long_report["long_share"], 4)  # train targets > max_target_length
     if args.report_to != "none":
         accelerator.init_trackers("logs", config={k: v for k, v in resolved.items() if not isinstance(v, list)})
 

@@ -26,10 +26,16 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "LengthGroupedSampler",
     "Seq2SeqCollator",
+    "LONG_TARGET_POLICIES",
     "encode_example",
     "tokenize_dataset",
     "example_lengths",
+    "apply_long_target_policy",
 ]
+
+#: what training does with a target longer than ``max_target_length``: cut it (the model then learns to stop
+#: mid-manifest) or leave the example out (the model only sees whole manifests)
+LONG_TARGET_POLICIES = ("truncate", "drop")
 
 #: feature name -> padding value used by `Seq2SeqCollator` (an ``*_attention_mask`` is built for each ``*input_ids``)
 PAD_KEYS = ("input_ids", "pattern_input_ids", "labels")
@@ -108,6 +114,41 @@ def tokenize_dataset(
 
     remove = [c for c in dataset.column_names if c not in keep_columns]
     return dataset.map(_encode, batched=True, with_indices=True, remove_columns=remove, desc="tokenizing")
+
+
+def apply_long_target_policy(
+    dataset: Any, texts: Sequence[str], tokenizer: Any, max_target_length: int, policy: str, name: str = "train"
+) -> tuple[Any, dict[str, float]]:
+    """Count the targets longer than ``max_target_length`` tokens (``</s>`` included) and apply ``policy``.
+
+    ``dataset`` is the tokenized dataset (labels already cut at ``max_target_length``), ``texts`` its target YAML
+    in the same order. ``"truncate"`` keeps the cut examples, ``"drop"`` leaves them out; either way the share is
+    logged, never cut silently.
+
+    Returns:
+        `(dataset, report)` with ``report = {"examples", "long", "long_share", "kept"}``.
+    """
+    if policy not in LONG_TARGET_POLICIES:
+        raise ValueError(f"long target policy must be one of {LONG_TARGET_POLICIES}, got {policy!r}")
+    if len(texts) != len(dataset):
+        raise ValueError(f"{len(texts)} target texts for {len(dataset)} examples")
+    lengths = [len(ids) for ids in tokenizer(list(texts))["input_ids"]]
+    long = [i for i, n in enumerate(lengths) if n > max_target_length]
+    if policy == "drop" and long:
+        long_set = set(long)
+        dataset = dataset.select([i for i in range(len(dataset)) if i not in long_set])
+    report = {
+        "examples": len(lengths),
+        "long": len(long),
+        "long_share": len(long) / max(len(lengths), 1),
+        "kept": len(dataset),
+    }
+    action = "dropped" if policy == "drop" else "truncated"
+    logger.info(
+        "%s: %d of %d targets (%.1f %%) are longer than max_target_length=%d tokens: %s (--long_targets %s)",
+        name, len(long), len(lengths), 100 * report["long_share"], max_target_length, action, policy,
+    )  # fmt: skip
+    return dataset, report
 
 
 def example_lengths(dataset: Any) -> list[int]:

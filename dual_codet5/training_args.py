@@ -138,6 +138,13 @@ class DataArguments:
     max_source_length: int = field(default=128, metadata={"help": "Max intent tokens (baseline: intent+pattern)."})
     max_pattern_length: int = field(default=256, metadata={"help": "Max pattern tokens (dual model)."})
     max_target_length: int = field(default=512, metadata={"help": "Max target YAML tokens (incl. </s>)."})
+    long_targets: str = field(
+        default="truncate",
+        metadata={
+            "help": "Training targets longer than --max_target_length: 'truncate' (cut; the model learns to stop "
+            "mid-manifest) or 'drop' (leave the example out). The share is logged either way."
+        },
+    )
     max_train_samples: int | None = field(default=None, metadata={"help": "Truncate the training set (debug/demo)."})
     max_eval_samples: int | None = field(default=None, metadata={"help": "Truncate the validation set."})
     group_by_length: bool = field(
@@ -149,6 +156,8 @@ class DataArguments:
     def __post_init__(self) -> None:
         if self.pattern_mode not in PATTERN_MODES:
             raise ValueError(f"--pattern_mode must be one of {PATTERN_MODES}, got {self.pattern_mode!r}")
+        if self.long_targets not in ("truncate", "drop"):
+            raise ValueError(f"--long_targets must be 'truncate' or 'drop', got {self.long_targets!r}")
         self.retrieval_config()  # raises a ValueError naming the bad retrieval option
         for name in ("max_source_length", "max_pattern_length", "max_target_length"):
             if getattr(self, name) < 2:

@@ -126,6 +126,7 @@ def test_yaml_config_and_flag_override(tmp_path):
         (["--model_type", "encoder"], "model_type"),  # only dual | baseline exist
         (["--push_to_hub", "true"], "hub_model_id"),  # a push needs a target repository
         (["--pattern_mode", "target"], "pattern_mode"),  # retrieved | oracle | none
+        (["--long_targets", "cut"], "long_targets"),  # truncate | drop
     ],
 )
 def test_post_init_rejects_bad_arguments(flags, message):
@@ -330,3 +331,34 @@ def test_two_process_eval_counts_every_example_once(tmp_path):
     loss, expected_loss, reward, expected_reward = map(float, line.split()[1:])
     assert loss == pytest.approx(expected_loss, rel=1e-5)
     assert reward == pytest.approx(expected_reward, rel=1e-6)
+
+
+def test_long_target_policy_counts_then_drops_or_keeps(caplog):
+    import logging
+
+    from datasets import Dataset
+
+    from dual_codet5.collate import apply_long_target_policy, tokenize_dataset
+
+    tok = tiny_tokenizer()
+    rows = tiny_examples(6)
+    for i in (1, 4):  # two targets get longer
+        rows[i]["yaml"] += "  labels:\n    app: web\n" * i
+    lengths = [len(tok(r["yaml"])["input_ids"]) for r in rows]
+    limit = min(lengths)  # targets of exactly `limit` tokens are not long
+    n_long = sum(n > limit for n in lengths)
+    assert n_long == 2
+    ds = Dataset.from_list(rows)
+    encoded = tokenize_dataset(ds, tok, model_type="dual", max_source_length=64, max_pattern_length=64,
+                               max_target_length=limit)  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="dual_codet5.collate"):
+        kept, report = apply_long_target_policy(encoded, ds["yaml"], tok, limit, "truncate")
+    assert len(kept) == len(rows) and report["long"] == n_long and "truncated" in caplog.text
+    dropped, report = apply_long_target_policy(encoded, ds["yaml"], tok, limit, "drop")
+    assert len(dropped) == len(rows) - n_long == report["kept"]
+    assert report["long_share"] == pytest.approx(n_long / len(rows))
+    # what is left is whole: every kept target ends at its own </s>, none was cut
+    full = {tuple(tok(r["yaml"])["input_ids"]) for r, n in zip(rows, lengths) if n <= limit}
+    assert {tuple(x) for x in dropped["labels"]} == full
+    with pytest.raises(ValueError, match="long target policy"):
+        apply_long_target_policy(encoded, ds["yaml"], tok, limit, "cut")
