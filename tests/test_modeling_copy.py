@@ -187,7 +187,12 @@ def test_gradients_reach_the_gate_and_the_copy_head(batch):
     model = DualCodeT5ForConditionalGeneration(copy_config()).train()
     out = model(**batch)
     out.loss.backward()
-    for name in ("copy_head.query_weight", "copy_head.previous_query_weight", "copy_head.gate_weight", "copy_head.gate_bias"):
+    for name in (
+        "copy_head.query_weight",
+        "copy_head.previous_query_weight",
+        "copy_head.gate_weight",
+        "copy_head.gate_bias",
+    ):
         grad = model.get_parameter(name).grad
         assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0, name
     for name, param in model.named_parameters():  # and every other parameter still learns
@@ -404,7 +409,12 @@ def test_from_codet5_reports_the_copy_head_as_freshly_initialised(tmp_path):
     report = model.codet5_init_report
     new = sorted(k for k in model.state_dict() if k.startswith(("encoder.fusion.", "copy_head.")))
     assert report["missing"] == new
-    assert {"copy_head.query_weight", "copy_head.previous_query_weight", "copy_head.gate_weight", "copy_head.gate_bias"} <= set(report["missing"])
+    assert {
+        "copy_head.query_weight",
+        "copy_head.previous_query_weight",
+        "copy_head.gate_weight",
+        "copy_head.gate_bias",
+    } <= set(report["missing"])
     assert abs(model.copy_head.query_weight.std().item() - 32**-0.5) < 0.2 * 32**-0.5  # our init, not std 1
 
 
