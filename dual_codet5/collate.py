@@ -132,7 +132,7 @@ def apply_long_target_policy(
         raise ValueError(f"long target policy must be one of {LONG_TARGET_POLICIES}, got {policy!r}")
     if len(texts) != len(dataset):
         raise ValueError(f"{len(texts)} target texts for {len(dataset)} examples")
-    lengths = [len(ids) for ids in tokenizer(list(texts))["input_ids"]]
+    lengths = [len(ids) for ids in tokenizer(list(texts), verbose=False)["input_ids"]]
     long = [i for i, n in enumerate(lengths) if n > max_target_length]
     if policy == "drop" and long:
         long_set = set(long)

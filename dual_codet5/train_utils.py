@@ -20,6 +20,7 @@ import math
 import os
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -459,18 +460,28 @@ def load_reward_fn(spec: str, weights: list[float]) -> RewardFn:
 # -------------------------------------------------------------------------------------------------------- metrics
 class MetricsLog:
     """Every logged metrics dict as one JSON line in ``output_dir/metrics.jsonl`` (main process only), next to the
-    TensorBoard events, so that curves can be re-plotted or checked without TensorBoard."""
+    TensorBoard events, so that curves can be re-plotted or checked without TensorBoard.
+
+    Each record also has ``elapsed_s``: wall-clock seconds of training since the log was opened, continued from the
+    last record of an existing file (a resumed run), so learning curves can be drawn against training time.
+    """
 
     def __init__(self, path: str | os.PathLike, enabled: bool) -> None:
         self.path = Path(path)
         self.enabled = enabled
+        self.offset = 0.0
         if enabled:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.exists():
+                previous = [r for r in read_metrics(self.path) if "elapsed_s" in r]
+                self.offset = float(previous[-1]["elapsed_s"]) if previous else 0.0
+        self.start = time.perf_counter()
 
     def write(self, step: int, metrics: dict[str, float]) -> None:
         if self.enabled:
+            elapsed = round(self.offset + time.perf_counter() - self.start, 2)
             with open(self.path, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps({"step": step, **metrics}) + "\n")
+                fh.write(json.dumps({"step": step, **metrics, "elapsed_s": elapsed}) + "\n")
 
 
 def read_metrics(path: str | os.PathLike) -> list[dict[str, Any]]:

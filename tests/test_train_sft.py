@@ -362,3 +362,17 @@ def test_long_target_policy_counts_then_drops_or_keeps(caplog):
     assert {tuple(x) for x in dropped["labels"]} == full
     with pytest.raises(ValueError, match="long target policy"):
         apply_long_target_policy(encoded, ds["yaml"], tok, limit, "cut")
+
+
+def test_metrics_log_records_training_time_across_a_resume(tmp_path):
+    from dual_codet5.train_utils import MetricsLog
+
+    log = MetricsLog(tmp_path / "metrics.jsonl", enabled=True)
+    log.write(1, {"train/loss": 2.0})
+    log.offset += 100.0  # as if the first run had trained for 100 s more before stopping
+    log.write(2, {"train/loss": 1.5})
+    resumed = MetricsLog(tmp_path / "metrics.jsonl", enabled=True)  # a resumed run continues the clock
+    resumed.write(3, {"train/loss": 1.0})
+    elapsed = [r["elapsed_s"] for r in read_metrics(tmp_path / "metrics.jsonl")]
+    assert elapsed[0] >= 0 and elapsed[1] >= 100 and elapsed[2] >= elapsed[1]
+    assert not MetricsLog(tmp_path / "off.jsonl", enabled=False).path.exists()
