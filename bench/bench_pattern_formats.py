@@ -12,29 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
-import time
-from statistics import mean
 
-from dual_codet5.inference import generate_yaml, load_for_inference
-from k8s_data import BuildOptions, build_examples, load_retrieval
-from k8s_data.banks import bank_from_rows
-from k8s_scoring import score
-
-
-def summarize(scores: list[dict]) -> dict[str, float]:
-    """Mean CodeBLEU (x100), schema-valid %, quality and BP % (n/a left out) of a list of `score()` results."""
-
-    def mean_of(key: str) -> float:
-        values = [s[key] for s in scores if not math.isnan(s[key])]
-        return float(mean(values)) if values else float("nan")
-
-    return {
-        "codebleu": 100 * mean_of("codebleu"),
-        "schema_valid": 100 * mean_of("schema_valid"),
-        "quality": mean_of("quality"),
-        "bp": mean_of("bp"),
-    }
+from dual_codet5.validation import model_scores, retrieval_scores, summarize, validation_rows, with_fallback
+from k8s_data import load_retrieval
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -47,33 +27,19 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
-    rows = build_examples(options=BuildOptions(pattern_mode="none"))
-    validation = [r for r in rows if r["split"] == "validation"][: args.max_examples]
-    results: dict[str, dict] = {}
-    bank = bank_from_rows(rows)
-    answers = [bank.manifest_for(r["intent"]) for r in validation]
-    retrieval_scores = [score(a, r["yaml"]) for a, r in zip(answers, validation)]
-    results["retrieval=bm25"] = summarize(retrieval_scores)
+    validation = validation_rows(args.max_examples)
+    retrieval = retrieval_scores(validation)
+    results: dict[str, dict] = {"retrieval=bm25": summarize(retrieval)}
     for folder in args.models:
-        start = time.perf_counter()
-        model_bank, config = load_retrieval(folder)
-        loaded = load_for_inference(folder, device="cpu")
-        patterns = [model_bank.pattern_for(r["intent"], config) for r in validation]
-        outputs = generate_yaml(
-            loaded,
-            [r["intent"] for r in validation],
-            patterns,
-            batch_size=args.batch_size,
-            max_new_tokens=args.max_new_tokens,
-            num_beams=1,
+        scores, seconds = model_scores(
+            folder, validation, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size
         )
-        seconds = time.perf_counter() - start
-        scores = [score(o[0], r["yaml"]) for o, r in zip(outputs, validation)]
-        results[folder] = {**summarize(scores), "config": config.to_dict(), "seconds": seconds}
-        # the model's answer where it is schema-valid, else the retrieved manifest (`--fallback retrieval`)
-        fallback = [s if s["schema_valid"] == 1 else r for s, r in zip(scores, retrieval_scores)]
+        results[folder] = {**summarize(scores), "config": load_retrieval(folder)[1].to_dict(), "seconds": seconds}
         used = sum(s["schema_valid"] == 1 for s in scores) / len(scores)
-        results[folder + " +fallback"] = {**summarize(fallback), "config": f"model answer used for {100 * used:.0f} %"}
+        results[folder + " +fallback"] = {
+            **summarize(with_fallback(scores, retrieval)),
+            "config": f"model answer used for {100 * used:.0f} %",
+        }
     print(f"validation, first {len(validation)} examples, greedy, max_new_tokens {args.max_new_tokens}")
     print(f"{'system':<48} {'CodeBLEU':>9} {'schema-valid %':>15} {'quality':>8} {'BP %':>6}  notes")
     for name, r in results.items():
