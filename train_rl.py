@@ -40,7 +40,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +48,9 @@ from accelerate import Accelerator
 from accelerate.logging import get_logger
 from accelerate.utils import set_seed
 from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
 
 from dual_codet5.collate import LengthGroupedSampler, Seq2SeqCollator, example_lengths, tokenize_dataset
+from dual_codet5.loop import LoopSettings, LoopState, train_loop
 from dual_codet5.precision import keep_feed_forward_fp32
 from dual_codet5.rl import (
     expand_encoder_outputs,
@@ -62,7 +61,6 @@ from dual_codet5.rl import (
     zero_spread_fraction,
 )
 from dual_codet5.train_utils import (
-    MetricsLog,
     build_accelerator,
     build_model,
     build_optimizer,
@@ -72,10 +70,7 @@ from dual_codet5.train_utils import (
     finish_training,
     load_examples,
     load_reward_fn,
-    load_training_state,
-    resolve_resume_dir,
     save_checkpoint,
-    save_training_state,
 )
 from dual_codet5.training_args import DataArguments, ModelArguments, RLArguments, parse_config, resolved_arguments
 
@@ -131,6 +126,26 @@ def completion_mask(tokens: torch.Tensor, eos_token_id: int) -> torch.Tensor:
     is_eos = (tokens == eos_token_id).long()
     after_eos = (is_eos.cumsum(dim=1) - is_eos) > 0  # strictly after the first eos
     return (~after_eos).long()
+
+
+@torch.no_grad()
+def token_entropy(logits: torch.Tensor) -> torch.Tensor:
+    """Entropy of each position's next-token distribution, one sample at a time.
+
+    Row by row, so that the softmax temporaries stay one sample's size: this runs before the backward pass, while
+    the graph of the whole batch is still held.
+
+    Args:
+        logits (`torch.FloatTensor` of shape `(batch_size, seq_len, vocab_size)`).
+
+    Returns:
+        `torch.FloatTensor` of shape `(batch_size, seq_len)`.
+    """
+    rows = []
+    for row in logits.detach().float():  # (seq_len, vocab_size)
+        probs = torch.softmax(row, dim=-1)
+        rows.append(-(probs * torch.log(probs.clamp(min=1e-12))).sum(-1))
+    return torch.stack(rows)
 
 
 def disable_dropout(model: torch.nn.Module) -> torch.nn.Module:
@@ -267,7 +282,6 @@ def main(argv: list[str] | None = None, reward_fn=None) -> Path:
     # ---- optimizer
     optimizer = build_optimizer(model, args)
     scheduler, schedule = build_scheduler(optimizer, args, len(train_ds), accelerator.num_processes)
-    steps_per_epoch, max_train_steps, num_epochs = schedule
 
     # ---- prepare
     model, optimizer, train_loader, scheduler = accelerator.prepare(model, optimizer, train_loader, scheduler)
@@ -279,141 +293,91 @@ def main(argv: list[str] | None = None, reward_fn=None) -> Path:
     resolved.update(stage="rl", model_type=model_type)
     if args.report_to != "none":
         accelerator.init_trackers("logs", config={k: v for k, v in resolved.items() if not isinstance(v, list)})
-    metrics_log = MetricsLog(output_dir / "metrics.jsonl", accelerator.is_main_process)
     samples_path = output_dir / "samples.jsonl"
 
-    # ---- loop
-    completed_steps, start_epoch, skip_batches = 0, 0, 0
-    resume_dir = resolve_resume_dir(args.resume_from_checkpoint, args.output_dir)
-    if resume_dir is not None:
-        completed_steps = load_training_state(accelerator, resume_dir)
-        start_epoch = completed_steps // steps_per_epoch
-        skip_batches = (completed_steps % steps_per_epoch) * args.gradient_accumulation_steps
-        logger.info("resumed from %s at step %d", resume_dir, completed_steps)
-
+    # ---- loop (dual_codet5.loop: resume, accumulation, clipping, logging, checkpoints; this stage's parts below)
     k = args.num_samples
     eos_id = tokenizer.eos_token_id
-    # batches consumed so far (sampling seeds): an epoch's last optimizer step may take fewer than
-    # gradient_accumulation_steps batches, so count whole epochs in batches
-    micro_step = start_epoch * len(train_loader) + skip_batches
-    progress = tqdm(
-        total=max_train_steps, initial=completed_steps, disable=not accelerator.is_local_main_process, desc="rl"
-    )
-    # sums since the last log, reduced over processes when logging
-    stat_names = ("reward", "loss", "kl", "entropy", "length", "truncated", "zero_spread", "reward_sq", "sequences")
-    running = torch.zeros(len(stat_names), device=accelerator.device)
-    disable_dropout(model)  # the update's log-probs are those of the sampling distribution
-    t_log = time.perf_counter()
-    for epoch in range(start_epoch, num_epochs):
-        if completed_steps >= max_train_steps:  # resumed from the last state of a finished run
-            break
-        train_loader.set_epoch(epoch)
-        loader = train_loader
-        if epoch == start_epoch and skip_batches:
-            loader = accelerator.skip_first_batches(train_loader, skip_batches)
-        for batch in loader:
-            # 1. sample k completions per intent: (P, L) prompts -> (P * k, 1 + T) sequences. The sampling seed is a
-            # function of (seed, step, process), so a resumed run draws exactly the samples the original one drew
-            micro_step += 1
-            torch.manual_seed(args.seed + 1_000_003 * micro_step + 7919 * accelerator.process_index)
-            sequences = sample_completions(model, batch, args, accelerator)
-            tokens = sequences[:, 1:]  # (P * k, T): drop the decoder start token
-            mask = completion_mask(tokens, eos_id)  # (P * k, T)
-            texts = tokenizer.batch_decode(tokens, skip_special_tokens=True)
-            refs = [train_refs[i] for i in batch["example_index"].tolist() for _ in range(k)]
+    last: dict[str, Any] = {}  # the latest batch's prompts, completions and rewards, for the logged samples
 
-            # 2. terminal reward from the judge: (P * k,)
-            scores = torch.tensor(reward(texts, refs), dtype=torch.float32, device=accelerator.device)
+    def rl_step(batch: dict[str, torch.Tensor], state: LoopState) -> tuple[torch.Tensor, dict[str, float]]:
+        # 1. sample k completions per intent: (P, L) prompts -> (P * k, 1 + T) sequences. The sampling seed is a
+        # function of (seed, batches consumed, process), so a resumed run draws exactly the samples the original drew
+        torch.manual_seed(args.seed + 1_000_003 * state.batches_seen + 7919 * accelerator.process_index)
+        sequences = sample_completions(model, batch, args, accelerator)
+        tokens = sequences[:, 1:]  # (P * k, T): drop the decoder start token
+        mask = completion_mask(tokens, eos_id)  # (P * k, T)
+        texts = tokenizer.batch_decode(tokens, skip_special_tokens=True)
+        refs = [train_refs[i] for i in batch["example_index"].tolist() for _ in range(k)]
 
-            with accelerator.accumulate(model):
-                # 3. log-probs of the sampled tokens under the policy (with grad) and the frozen SFT model
-                # (each prompt encoded once, its encoding repeated for its k samples)
-                logits = sequence_logits(model, batch, sequences[:, :-1], k, accelerator)  # (P * k, T, V)
-                logprobs = gather_token_logprobs(logits, tokens, args.temperature)  # (P * k, T)
-                with torch.no_grad(), accelerator.autocast():
-                    ref_logits = sequence_logits(ref_model, batch, sequences[:, :-1], k, accelerator)
-                    ref_logprobs = gather_token_logprobs(ref_logits, tokens, args.temperature)  # (P * k, T)
-                    del ref_logits
+        # 2. terminal reward from the judge: (P * k,)
+        scores = torch.tensor(reward(texts, refs), dtype=torch.float32, device=accelerator.device)
 
-                # 4. KL folded into the reward, RLOO baseline over the k samples, gamma discount: (P * k, T)
-                kl, _ = kl_penalty_rewards(logprobs.detach(), ref_logprobs, mask, args.kl_beta)
-                advantages = token_advantages(scores, kl, mask, k=k, gamma=args.gamma, beta=args.kl_beta)
-                loss = policy_gradient_loss(logprobs, advantages, mask)
+        # 3. log-probs of the sampled tokens under the policy (with grad) and the frozen SFT model
+        # (each prompt encoded once, its encoding repeated for its k samples)
+        logits = sequence_logits(model, batch, sequences[:, :-1], k, accelerator)  # (P * k, T, V)
+        logprobs = gather_token_logprobs(logits, tokens, args.temperature)  # (P * k, T)
+        with torch.no_grad(), accelerator.autocast():
+            ref_logits = sequence_logits(ref_model, batch, sequences[:, :-1], k, accelerator)
+            ref_logprobs = gather_token_logprobs(ref_logits, tokens, args.temperature)  # (P * k, T)
+            del ref_logits
 
-                accelerator.backward(loss)
-                if accelerator.sync_gradients and args.max_grad_norm > 0:
-                    accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad()
+        # 4. KL folded into the reward, RLOO baseline over the k samples, gamma discount: (P * k, T)
+        kl, _ = kl_penalty_rewards(logprobs.detach(), ref_logprobs, mask, args.kl_beta)
+        advantages = token_advantages(scores, kl, mask, k=k, gamma=args.gamma, beta=args.kl_beta)
+        loss = policy_gradient_loss(logprobs, advantages, mask)
 
-            with torch.no_grad():
-                maskf = mask.float()
-                probs = torch.softmax(logits.detach().float(), dim=-1)
-                token_entropy = -(probs * torch.log(probs.clamp(min=1e-12))).sum(-1)  # (P * k, T)
-                n = float(len(texts))
-                running += torch.tensor(
-                    [
-                        scores.sum().item(),
-                        loss.item() * n,
-                        kl.sum().item(),
-                        ((token_entropy * maskf).sum(1) / maskf.sum(1).clamp(min=1)).sum().item(),
-                        maskf.sum().item(),
-                        float((tokens == eos_id).any(dim=1).logical_not().sum()),
-                        zero_spread_fraction(scores, k) * n,
-                        (scores**2).sum().item(),
-                        n,
-                    ],
-                    device=accelerator.device,
-                )
-            if not accelerator.sync_gradients:
-                continue
-            completed_steps += 1
-            progress.update(1)
-            if completed_steps % args.logging_steps == 0 or completed_steps == max_train_steps:
-                stats = dict(zip(stat_names, accelerator.reduce(running, reduction="sum").tolist()))
-                n = max(stats["sequences"], 1.0)
-                mean_reward = stats["reward"] / n
-                metrics = {
-                    "rl/reward": mean_reward,
-                    "rl/reward_std": math.sqrt(max(stats["reward_sq"] / n - mean_reward**2, 0.0)),
-                    "rl/loss": stats["loss"] / n,
-                    "rl/kl": stats["kl"] / n,
-                    "rl/entropy": stats["entropy"] / n,
-                    "rl/completion_length": stats["length"] / n,
-                    "rl/truncated_share": stats["truncated"] / n,
-                    "rl/zero_spread_groups": stats["zero_spread"] / n,
-                    "rl/lr": scheduler.get_last_lr()[0],
-                    "rl/epoch": epoch + 1,
-                    "rl/seconds_per_step": (time.perf_counter() - t_log) / args.logging_steps,
-                }
-                if args.reward_fn == "k8s" and reward_fn is None:
-                    metrics.update(score_parts(texts, refs))  # this process' last batch: a sample, not the mean
-                accelerator.log(metrics, step=completed_steps)
-                metrics_log.write(completed_steps, metrics)
-                write_samples(
-                    accelerator, samples_path, completed_steps, batch, texts, refs, scores, args, tokenizer
-                )
-                progress.set_postfix(reward=f"{mean_reward:.4f}", kl=f"{metrics['rl/kl']:.3f}")
-                logger.info("step %d: %s", completed_steps, {k_: round(v, 5) for k_, v in metrics.items()})
-                running.zero_()
-                t_log = time.perf_counter()
-            if args.checkpointing_steps and completed_steps % args.checkpointing_steps == 0:
-                save_training_state(accelerator, args.output_dir, completed_steps, epoch, args.save_total_states)
-            if completed_steps >= max_train_steps:
-                break
-        # end of epoch: greedy eval reward, model folder, resumable state
-        if eval_loader is not None:
-            eval_reward = greedy_eval(model, eval_loader, eval_refs, reward, tokenizer, args, accelerator)
-            accelerator.log({"eval/reward": eval_reward}, step=completed_steps)
-            metrics_log.write(completed_steps, {"eval/reward": eval_reward, "epoch": epoch + 1})
-            logger.info("epoch %d: greedy eval reward %.4f", epoch + 1, eval_reward)
-        save_checkpoint(accelerator, model, tokenizer, output_dir / f"stage2_epoch{epoch + 1}", resolved,
+        last.update(batch=batch, texts=texts, refs=refs, scores=scores)
+        maskf = mask.float()
+        n = float(len(texts))
+        return loss, {
+            "reward": scores.sum().item(),
+            "loss": loss.item() * n,
+            "kl": kl.sum().item(),
+            "entropy": ((token_entropy(logits) * maskf).sum(1) / maskf.sum(1).clamp(min=1)).sum().item(),
+            "length": maskf.sum().item(),
+            "truncated": float((tokens == eos_id).any(dim=1).logical_not().sum()),
+            "zero_spread": zero_spread_fraction(scores, k) * n,
+            "reward_sq": (scores**2).sum().item(),
+            "sequences": n,
+        }
+
+    def log_metrics(sums: dict[str, float], state: LoopState, elapsed: float) -> dict[str, float]:
+        n = max(sums["sequences"], 1.0)
+        mean_reward = sums["reward"] / n
+        metrics = {
+            "rl/reward": mean_reward,
+            "rl/reward_std": math.sqrt(max(sums["reward_sq"] / n - mean_reward**2, 0.0)),
+            "rl/loss": sums["loss"] / n,
+            "rl/kl": sums["kl"] / n,
+            "rl/entropy": sums["entropy"] / n,
+            "rl/completion_length": sums["length"] / n,
+            "rl/truncated_share": sums["truncated"] / n,
+            "rl/zero_spread_groups": sums["zero_spread"] / n,
+            "rl/lr": scheduler.get_last_lr()[0],
+            "rl/epoch": state.epoch + 1,
+            "rl/seconds_per_step": elapsed / args.logging_steps,
+        }
+        if args.reward_fn == "k8s" and reward_fn is None:
+            metrics.update(score_parts(last["texts"], last["refs"]))  # this process' last batch: a sample
+        write_samples(accelerator, samples_path, state.completed_steps, last["batch"], last["texts"], last["refs"],
+                      last["scores"], args, tokenizer)  # fmt: skip
+        return metrics
+
+    def end_of_epoch(state: LoopState) -> dict[str, float]:
+        metrics = {}
+        if eval_loader is not None:  # the mean reward of greedy completions
+            metrics["eval/reward"] = greedy_eval(model, eval_loader, eval_refs, reward, tokenizer, args, accelerator)
+        save_checkpoint(accelerator, model, tokenizer, output_dir / f"stage2_epoch{state.epoch + 1}", resolved,
                         data_args.max_target_length)  # fmt: skip
-        save_training_state(accelerator, args.output_dir, completed_steps, epoch, args.save_total_states)
-        if completed_steps >= max_train_steps:
-            break
-    progress.close()
+        return metrics
+
+    disable_dropout(model)  # the update's log-probs are those of the sampling distribution
+    settings = LoopSettings.from_args(args, schedule, desc="rl")
+    train_loop(
+        accelerator, model, optimizer, scheduler, train_loader, settings, rl_step, log_metrics, end_of_epoch,
+        progress_keys=("rl/reward", "rl/kl"),
+    )  # fmt: skip
 
     # ---- save
     final = finish_training(
@@ -438,6 +402,7 @@ def write_samples(accelerator, path, step, batch, texts, refs, scores, args, tok
     with open(path, "a", encoding="utf-8") as fh:
         fh.writelines(json.dumps(r) + "\n" for r in rows)
     if args.report_to == "tensorboard":
+
         def cell(s: str) -> str:
             return s.replace("|", "\\|").replace("\n", "<br>")[:400]
 

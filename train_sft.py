@@ -36,15 +36,14 @@ generation config and ``training_args.yaml``), ``state/step_{S}/`` (``save_state
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
+from typing import Any
 
 import torch
 from accelerate import Accelerator
 from accelerate.logging import get_logger
 from accelerate.utils import set_seed
 from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
 
 from dual_codet5.collate import (
     LengthGroupedSampler,
@@ -53,9 +52,9 @@ from dual_codet5.collate import (
     example_lengths,
     tokenize_dataset,
 )
+from dual_codet5.loop import LoopSettings, LoopState, train_loop
 from dual_codet5.precision import keep_feed_forward_fp32
 from dual_codet5.train_utils import (
-    MetricsLog,
     build_accelerator,
     build_model,
     build_optimizer,
@@ -63,11 +62,8 @@ from dual_codet5.train_utils import (
     build_tokenizer,
     finish_training,
     load_examples,
-    load_training_state,
     resolve_model_type,
-    resolve_resume_dir,
     save_checkpoint,
-    save_training_state,
 )
 from dual_codet5.training_args import DataArguments, ModelArguments, SFTArguments, parse_config, resolved_arguments
 
@@ -175,7 +171,6 @@ def main(argv: list[str] | None = None) -> Path:
     # ---- optimizer
     optimizer = build_optimizer(model, args)
     scheduler, schedule = build_scheduler(optimizer, args, len(train_ds), accelerator.num_processes)
-    steps_per_epoch, max_train_steps, num_epochs = schedule
 
     # ---- prepare
     model, optimizer, train_loader, scheduler = accelerator.prepare(model, optimizer, train_loader, scheduler)
@@ -189,76 +184,30 @@ def main(argv: list[str] | None = None) -> Path:
     if args.report_to != "none":
         accelerator.init_trackers("logs", config={k: v for k, v in resolved.items() if not isinstance(v, list)})
 
-    # ---- loop
-    completed_steps, start_epoch, skip_batches = 0, 0, 0
-    resume_dir = resolve_resume_dir(args.resume_from_checkpoint, args.output_dir)
-    if resume_dir is not None:
-        completed_steps = load_training_state(accelerator, resume_dir)
-        start_epoch = completed_steps // steps_per_epoch
-        skip_batches = (completed_steps % steps_per_epoch) * args.gradient_accumulation_steps
-        logger.info("resumed from %s at step %d (epoch %d)", resume_dir, completed_steps, start_epoch + 1)
+    # ---- loop (dual_codet5.loop: resume, accumulation, clipping, logging, checkpoints; this stage's parts below)
+    def sft_step(batch: dict[str, torch.Tensor], state: LoopState) -> tuple[torch.Tensor, dict[str, Any]]:
+        loss = sft_loss(model, batch, args.label_smoothing)
+        return loss, {"loss": loss.detach().float(), "batches": 1, "tokens": non_padding_tokens(batch)}
 
-    metrics_log = MetricsLog(output_dir / "metrics.jsonl", accelerator.is_main_process)
-    progress = tqdm(
-        total=max_train_steps, initial=completed_steps, disable=not accelerator.is_local_main_process, desc="sft"
-    )
-    running = torch.zeros(2, device=accelerator.device)  # (sum of batch losses, batches) since the last log
-    tokens_since_log, t_log = 0, time.perf_counter()
-    model.train()
-    for epoch in range(start_epoch, num_epochs):
-        if completed_steps >= max_train_steps:  # resumed from the last state of a finished run
-            break
-        train_loader.set_epoch(epoch)
-        loader = train_loader
-        if epoch == start_epoch and skip_batches:
-            loader = accelerator.skip_first_batches(train_loader, skip_batches)
-        for batch in loader:
-            with accelerator.accumulate(model):
-                loss = sft_loss(model, batch, args.label_smoothing)
-                accelerator.backward(loss)
-                if accelerator.sync_gradients and args.max_grad_norm > 0:
-                    accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad()
-            running += torch.stack([loss.detach().float(), torch.ones((), device=loss.device)])
-            tokens_since_log += non_padding_tokens(batch)
-            if not accelerator.sync_gradients:
-                continue
-            completed_steps += 1
-            progress.update(1)
-            if completed_steps % args.logging_steps == 0 or completed_steps == max_train_steps:
-                stats = accelerator.reduce(running, reduction="sum")
-                tokens = accelerator.reduce(torch.tensor(tokens_since_log, device=accelerator.device), "sum")
-                elapsed = time.perf_counter() - t_log
-                metrics = {
-                    "train/loss": float(stats[0] / stats[1]),
-                    "train/lr": scheduler.get_last_lr()[0],
-                    "train/epoch": epoch + 1,
-                    "train/tokens_per_s": float(tokens) / max(elapsed, 1e-9),
-                }
-                accelerator.log(metrics, step=completed_steps)
-                metrics_log.write(completed_steps, metrics)
-                progress.set_postfix(loss=f"{metrics['train/loss']:.4f}")
-                logger.info("step %d: %s", completed_steps, {k: round(v, 6) for k, v in metrics.items()})
-                running.zero_()
-                tokens_since_log, t_log = 0, time.perf_counter()
-            if args.checkpointing_steps and completed_steps % args.checkpointing_steps == 0:
-                save_training_state(accelerator, args.output_dir, completed_steps, epoch, args.save_total_states)
-            if completed_steps >= max_train_steps:
-                break
-        # end of epoch: evaluate, save the model folder and the resumable state
-        if eval_loader is not None:
-            eval_loss = evaluate_loss(model, eval_loader, accelerator)
-            accelerator.log({"eval/loss": eval_loss}, step=completed_steps)
-            metrics_log.write(completed_steps, {"eval/loss": eval_loss, "epoch": epoch + 1})
-            logger.info("epoch %d: eval loss %.4f", epoch + 1, eval_loss)
-        save_checkpoint(accelerator, model, tokenizer, output_dir / f"stage1_epoch{epoch + 1}", resolved,
+    def log_metrics(sums: dict[str, float], state: LoopState, elapsed: float) -> dict[str, float]:
+        return {
+            "train/loss": sums["loss"] / sums["batches"],
+            "train/lr": scheduler.get_last_lr()[0],
+            "train/epoch": state.epoch + 1,
+            "train/tokens_per_s": sums["tokens"] / max(elapsed, 1e-9),
+        }
+
+    def end_of_epoch(state: LoopState) -> dict[str, float]:
+        metrics = {"eval/loss": evaluate_loss(model, eval_loader, accelerator)} if eval_loader is not None else {}
+        save_checkpoint(accelerator, model, tokenizer, output_dir / f"stage1_epoch{state.epoch + 1}", resolved,
                         data_args.max_target_length)  # fmt: skip
-        save_training_state(accelerator, args.output_dir, completed_steps, epoch, args.save_total_states)
-        if completed_steps >= max_train_steps:
-            break
-    progress.close()
+        return metrics
+
+    settings = LoopSettings.from_args(args, schedule, desc="sft")
+    train_loop(
+        accelerator, model, optimizer, scheduler, train_loader, settings, sft_step, log_metrics, end_of_epoch,
+        progress_keys=("train/loss",),
+    )  # fmt: skip
 
     # ---- save
     final = finish_training(
