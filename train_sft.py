@@ -203,10 +203,14 @@ def main(argv: list[str] | None = None) -> Path:
                         data_args.max_target_length)  # fmt: skip
         return metrics
 
+    def save_model(state: LoopState) -> None:  # --save_model_steps: learning-curve points
+        save_checkpoint(accelerator, model, tokenizer, output_dir / f"stage1_step{state.completed_steps}", resolved,
+                        data_args.max_target_length)  # fmt: skip
+
     settings = LoopSettings.from_args(args, schedule, desc="sft")
     train_loop(
         accelerator, model, optimizer, scheduler, train_loader, settings, sft_step, log_metrics, end_of_epoch,
-        progress_keys=("train/loss",),
+        progress_keys=("train/loss",), save_model_fn=save_model,
     )  # fmt: skip
 
     # ---- save

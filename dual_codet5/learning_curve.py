@@ -1,9 +1,10 @@
 """Learning curves: validation CodeBLEU and schema-valid against training minutes, retrieval as a horizontal line.
 
-Every end-of-epoch checkpoint (`stage1_epoch{N}/`) of each SFT run is scored on the first `--max_examples`
-validation intents (greedy, `dual_codet5.validation.model_scores`); its x value is the training wall time at the
-end of that epoch, read from the run's ``metrics.jsonl`` (``elapsed_s``, written by `train_utils.MetricsLog`).
-Writes ``learning_curve.png`` and the numbers behind it (``learning_curve.json`` / ``.csv``)::
+Every saved checkpoint of each SFT run (`stage1_epoch{N}/`, and `stage1_step{S}/` with
+`train_sft.py --save_model_steps`) is scored on the first `--max_examples` validation intents (greedy,
+`dual_codet5.validation.model_scores`); its x value is the training wall time when it was saved, read from the run's
+``metrics.jsonl`` (``elapsed_s``, written by `train_utils.MetricsLog`). Writes ``learning_curve.png`` and the
+numbers behind it (``learning_curve.json`` / ``.csv``)::
 
     python -m dual_codet5.learning_curve --runs baseline=runs/cpu/sft_baseline dual=runs/cpu/sft_dual \\
         --max_examples 100 --output_dir runs/cpu/curve
@@ -27,39 +28,45 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["epoch_checkpoints", "learning_curve", "plot_learning_curve", "main"]
 
-_EPOCH_DIR = re.compile(r"stage1_epoch(\d+)$")
+_CHECKPOINT_DIR = re.compile(r"stage1_(epoch|step)(\d+)$")
 
 
-def epoch_checkpoints(run_dir: str | Path) -> list[tuple[int, float, Path]]:
-    """`(epoch, training minutes at its end, checkpoint folder)` for every saved epoch of an SFT run, in order.
+def epoch_checkpoints(run_dir: str | Path) -> list[tuple[str, float, Path]]:
+    """`(label, training minutes when saved, model folder)` for every saved point of an SFT run, in time order.
+
+    Points are the end-of-epoch folders `stage1_epoch{N}` and the `stage1_step{S}` folders of
+    `train_sft.py --save_model_steps`; their times come from ``metrics.jsonl`` (``elapsed_s`` of the epoch's
+    evaluation record, or of the last training record of that epoch without validation; of the
+    ``saved_model_step`` record for a step folder).
 
     Raises:
-        ValueError: when the run has no ``metrics.jsonl`` with ``elapsed_s`` at the end of a saved epoch.
+        ValueError: when the run has no ``metrics.jsonl``, no checkpoint, or no time for a checkpoint.
     """
     run_dir = Path(run_dir)
     metrics_path = run_dir / "metrics.jsonl"
     if not metrics_path.exists():
         raise ValueError(f"{run_dir} has no metrics.jsonl: not a train_sft.py output folder")
-    # the end-of-epoch record carries "epoch" (and the eval loss); a run without validation has only train records,
-    # whose last "train/epoch" entry of each epoch is the closest time stamp
-    ends: dict[int, float] = {}
+    times: dict[tuple[str, int], float] = {}
     for record in read_metrics(metrics_path):
         if "elapsed_s" not in record:
             continue
+        if "saved_model_step" in record:
+            times[("step", int(record["saved_model_step"]))] = float(record["elapsed_s"])
+            continue
         epoch = record.get("epoch", record.get("train/epoch"))
         if epoch is not None:
-            ends[int(epoch)] = float(record["elapsed_s"])
+            times[("epoch", int(epoch))] = float(record["elapsed_s"])
     points = []
-    for folder in sorted(run_dir.iterdir()):
-        match = _EPOCH_DIR.match(folder.name)
+    for folder in run_dir.iterdir():
+        match = _CHECKPOINT_DIR.match(folder.name)
         if match and (folder / "config.json").exists():
-            epoch = int(match.group(1))
-            if epoch not in ends:
-                raise ValueError(f"{metrics_path} has no elapsed_s for epoch {epoch} (trained before it was logged?)")
-            points.append((epoch, ends[epoch] / 60.0, folder))
+            key = (match.group(1), int(match.group(2)))
+            if key not in times:
+                raise ValueError(f"{metrics_path} has no elapsed_s for {folder.name} (trained before it was logged?)")
+            points.append((f"{key[0]} {key[1]}", times[key] / 60.0, folder))
     if not points:
-        raise ValueError(f"{run_dir} has no stage1_epoch*/ checkpoints")
-    return sorted(points)
+        raise ValueError(f"{run_dir} has no stage1_epoch*/ or stage1_step*/ checkpoints")
+    return sorted(points, key=lambda point: point[1])
 
 
 def learning_curve(
@@ -74,10 +81,10 @@ def learning_curve(
     rows = validation_rows(max_examples)
     result: dict[str, Any] = {"examples": len(rows), "retrieval": summarize(retrieval_scores(rows)), "points": []}
     for name, run_dir in runs.items():
-        for epoch, minutes, folder in epoch_checkpoints(run_dir):
+        for label, minutes, folder in epoch_checkpoints(run_dir):
             scores, seconds = model_scores(folder, rows, max_new_tokens=max_new_tokens, batch_size=batch_size)
-            point = {"run": name, "epoch": epoch, "minutes": round(minutes, 2), **summarize(scores)}
-            logger.info("%s epoch %d (%.1f min): %s (scored in %.0f s)", name, epoch, minutes, point, seconds)
+            point = {"run": name, "checkpoint": label, "minutes": round(minutes, 2), **summarize(scores)}
+            logger.info("%s %s (%.1f min): %s (scored in %.0f s)", name, label, minutes, point, seconds)
             result["points"].append(point)
     return result
 
@@ -111,11 +118,11 @@ def write_learning_curve(result: dict[str, Any], output_dir: str | Path, title: 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / "learning_curve.json").write_text(json.dumps(result, indent=2))
-    fields = ["run", "epoch", "minutes", "n", "codebleu", "schema_valid", "quality", "bp"]
+    fields = ["run", "checkpoint", "minutes", "n", "codebleu", "schema_valid", "quality", "bp"]
     with open(output_dir / "learning_curve.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
-        writer.writerow({"run": "retrieval", "epoch": "", "minutes": "", **result["retrieval"]})
+        writer.writerow({"run": "retrieval", "checkpoint": "", "minutes": "", **result["retrieval"]})
         for point in result["points"]:
             writer.writerow({k: point[k] for k in fields})
     png = output_dir / "learning_curve.png"
@@ -148,7 +155,7 @@ def main(argv: list[str] | None = None) -> Path:
     retrieval = result["retrieval"]
     print(f"retrieval: CodeBLEU {retrieval['codebleu']:.1f}, schema-valid {retrieval['schema_valid']:.1f} %")
     for p in result["points"]:
-        print(f"{p['run']:<12} epoch {p['epoch']:>2} {p['minutes']:>7.1f} min  CodeBLEU {p['codebleu']:5.1f}  "
+        print(f"{p['run']:<12} {p['checkpoint']:<10} {p['minutes']:>7.1f} min  CodeBLEU {p['codebleu']:5.1f}  "
               f"schema-valid {p['schema_valid']:5.1f} %")  # fmt: skip
     print(f"wrote {png}")
     return png

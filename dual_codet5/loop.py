@@ -55,6 +55,7 @@ class LoopSettings:
     checkpointing_steps: int | None = None  # None or 0: only the end-of-epoch states
     save_total_states: int = 0  # keep the newest N state folders; 0 keeps all
     resume_from_checkpoint: str | None = None  # a state folder, "latest", or None
+    save_model_steps: int = 0  # call save_model_fn every N optimizer steps (0: never)
     desc: str = "train"  # the progress bar's label
 
     @classmethod
@@ -72,6 +73,7 @@ class LoopSettings:
             checkpointing_steps=args.checkpointing_steps,
             save_total_states=args.save_total_states,
             resume_from_checkpoint=args.resume_from_checkpoint,
+            save_model_steps=getattr(args, "save_model_steps", 0),
             desc=desc,
         )
 
@@ -112,6 +114,7 @@ def train_loop(
     log_fn: Callable[[dict[str, float], LoopState, float], dict[str, float]],
     end_of_epoch_fn: Callable[[LoopState], dict[str, float]],
     progress_keys: tuple[str, ...] = (),
+    save_model_fn: Callable[[LoopState], None] | None = None,
 ) -> LoopState:
     """Train ``model`` until ``settings.max_train_steps`` optimizer steps, resuming if asked to.
 
@@ -121,6 +124,9 @@ def train_loop(
         settings: see `LoopSettings`.
         step_fn, log_fn, end_of_epoch_fn: the stage's parts (module docstring).
         progress_keys: metrics shown next to the progress bar.
+        save_model_fn: called every ``settings.save_model_steps`` optimizer steps (not at the last step, which the
+            end of epoch saves) to save a model folder; ``metrics.jsonl`` records ``{"saved_model_step": S}`` with
+            its ``elapsed_s``.
 
     Returns:
         The final `LoopState`.
@@ -192,6 +198,14 @@ def train_loop(
                 t_log = time.perf_counter()
             if settings.checkpointing_steps and step % settings.checkpointing_steps == 0:
                 save_training_state(accelerator, settings.output_dir, step, epoch, settings.save_total_states)
+            if (
+                save_model_fn is not None
+                and settings.save_model_steps
+                and step % settings.save_model_steps == 0
+                and step < settings.max_train_steps
+            ):
+                save_model_fn(state)
+                metrics_log.write(step, {"saved_model_step": step})
             if step >= settings.max_train_steps:
                 break
 

@@ -244,6 +244,13 @@ class SFTArguments(RunArguments):
     """Stage 1 (supervised fine-tuning); the seed's defaults."""
 
     label_smoothing: float = field(default=0.0, metadata={"help": "Label smoothing of the cross-entropy."})
+    save_model_steps: int = field(
+        default=0,
+        metadata={
+            "help": "Also save a model folder stage1_step{N} every N optimizer steps (points of a learning curve, "
+            "`python -m dual_codet5.learning_curve`); 0: model folders at epoch ends only."
+        },
+    )
 
 
 @dataclass

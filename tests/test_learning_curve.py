@@ -28,7 +28,20 @@ def fake_run(tmp_path, epochs=(1, 2), elapsed=(30.0, 90.0), with_eval=True):
 def test_epoch_checkpoints_get_the_minutes_at_the_end_of_their_epoch(tmp_path, with_eval):
     run = fake_run(tmp_path, with_eval=with_eval)
     points = epoch_checkpoints(run)
-    assert [(e, m, f.name) for e, m, f in points] == [(1, 0.5, "stage1_epoch1"), (2, 1.5, "stage1_epoch2")]
+    assert [(e, m, f.name) for e, m, f in points] == [
+        ("epoch 1", 0.5, "stage1_epoch1"),
+        ("epoch 2", 1.5, "stage1_epoch2"),
+    ]
+
+
+def test_step_checkpoints_are_placed_by_their_saved_model_record(tmp_path):
+    run = fake_run(tmp_path)
+    with open(run / "metrics.jsonl", "a") as handle:
+        handle.write(json.dumps({"step": 15, "saved_model_step": 15, "elapsed_s": 60.0}) + "\n")
+    (run / "stage1_step15").mkdir()
+    (run / "stage1_step15" / "config.json").write_text("{}")
+    labels = [label for label, _, _ in epoch_checkpoints(run)]
+    assert labels == ["epoch 1", "step 15", "epoch 2"]  # in time order
 
 
 def test_epoch_checkpoints_reject_runs_without_times(tmp_path):
@@ -37,7 +50,7 @@ def test_epoch_checkpoints_reject_runs_without_times(tmp_path):
     run = fake_run(tmp_path)
     (run / "stage1_epoch3").mkdir()
     (run / "stage1_epoch3" / "config.json").write_text("{}")
-    with pytest.raises(ValueError, match="epoch 3"):
+    with pytest.raises(ValueError, match="stage1_epoch3"):
         epoch_checkpoints(run)
 
 
@@ -47,8 +60,8 @@ def test_write_learning_curve_writes_the_plot_and_the_numbers(tmp_path):
         "examples": 4,
         "retrieval": summary,
         "points": [
-            {"run": "dual", "epoch": 1, "minutes": 1.0, **summary, "codebleu": 20.0},
-            {"run": "dual", "epoch": 2, "minutes": 2.0, **summary, "codebleu": 55.0},
+            {"run": "dual", "checkpoint": "epoch 1", "minutes": 1.0, **summary, "codebleu": 20.0},
+            {"run": "dual", "checkpoint": "epoch 2", "minutes": 2.0, **summary, "codebleu": 55.0},
         ],
     }
     png = write_learning_curve(result, tmp_path / "curve")

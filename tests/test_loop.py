@@ -119,3 +119,24 @@ def test_stats_must_keep_their_names(tmp_path):
 
     with pytest.raises(ValueError, match="step_fn returned stats"):
         train_loop(accelerator, model, optimizer, scheduler, loader, settings, step_fn, lambda *a: {}, lambda s: {})
+
+
+def test_save_model_fn_every_n_steps_but_not_the_last(tmp_path):
+    accelerator = Accelerator(cpu=True)
+    model = torch.nn.Linear(1, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
+    loader = DataLoader([torch.ones(1)] * 6, batch_size=1)
+    model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
+    settings = LoopSettings(
+        output_dir=str(tmp_path), num_epochs=1, max_train_steps=6, steps_per_epoch=6, save_model_steps=2
+    )
+    saved = []
+    train_loop(
+        accelerator, model, optimizer, scheduler, loader, settings,
+        lambda batch, state: (model(batch).sum(), {"n": 1.0}), lambda *a: {}, lambda s: {},
+        save_model_fn=lambda state: saved.append(state.completed_steps),
+    )  # fmt: skip
+    assert saved == [2, 4]  # step 6 is the end of the run: the end of epoch saves it
+    records = [r for r in read_metrics(tmp_path / "metrics.jsonl") if "saved_model_step" in r]
+    assert [r["saved_model_step"] for r in records] == [2, 4] and all("elapsed_s" in r for r in records)
