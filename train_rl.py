@@ -227,6 +227,26 @@ def score_parts(completions: list[str], references: list[str]) -> dict[str, floa
     return {f"reward_parts/{k}": v / max(len(completions), 1) for k, v in sums.items()}
 
 
+def adopt_init_retrieval(model_args: ModelArguments, data_args: DataArguments) -> bool:
+    """RL samples with the patterns its initial model was trained with: the retrieval settings saved beside the
+    `--init_from` checkpoint (`retrieval_config.json`) replace the retrieval fields of `data_args` (logged when they
+    differ). Returns whether a saved config was found."""
+    import dataclasses
+
+    from k8s_data import RETRIEVAL_CONFIG_NAME, RetrievalConfig
+
+    folder = Path(model_args.init_from)
+    if not (folder / RETRIEVAL_CONFIG_NAME).is_file():
+        return False
+    saved = RetrievalConfig.load(folder)
+    current = data_args.retrieval_config()
+    if saved != current:
+        logger.info("retrieval settings of %s replace the command line's: %s (was %s)", folder, saved, current)
+    for f in dataclasses.fields(RetrievalConfig):
+        setattr(data_args, f.name, getattr(saved, f.name))
+    return True
+
+
 def main(argv: list[str] | None = None, reward_fn=None) -> Path:
     """Run stage 2; returns the ``final`` checkpoint folder. ``reward_fn`` overrides ``--reward_fn`` (tests)."""
     # ---- parse
@@ -236,6 +256,7 @@ def main(argv: list[str] | None = None, reward_fn=None) -> Path:
     # ---- Accelerator + logging
     accelerator = build_accelerator(args)
     logger.info(accelerator.state, main_process_only=False)
+    adopt_init_retrieval(model_args, data_args)
 
     # ---- seed (the same on every process for the weights; per-process sampling streams are set after the model)
     set_seed(args.seed)

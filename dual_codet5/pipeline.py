@@ -48,8 +48,14 @@ logger = logging.getLogger(__name__)
 
 # The repository checkout this package lives in: the presets (configs/) and the stage scripts are read from there.
 REPO = Path(__file__).resolve().parents[1]
-PRESETS = {"cpu-demo": "configs/pipeline_cpu_demo.yaml", "gpu": "configs/pipeline_gpu.yaml"}
-STAGES = ("tokenizer", "sft_baseline", "sft_dual", "rl_dual", "evaluate")
+PRESETS = {
+    "cpu": "configs/pipeline_cpu.yaml",
+    "cpu-demo": "configs/pipeline_cpu_demo.yaml",
+    "gpu": "configs/pipeline_gpu.yaml",
+}
+STAGES = ("tokenizer", "sft_baseline", "sft_dual", "rl_dual", "sft_t5", "evaluate", "curve", "aggregate")
+# `baseline_type` of a pipeline config: the single-encoder baseline's `train_sft.py --model_type`
+BASELINE_TYPES = {"t5": "baseline", "single": "single"}
 # The evaluation's retrieval system (evaluate_models.py reserves this name): same as `--models retrieval=bm25`.
 RETRIEVAL_NAME, RETRIEVAL_METHOD = "retrieval", "bm25"
 
@@ -57,13 +63,21 @@ RETRIEVAL_NAME, RETRIEVAL_METHOD = "retrieval", "bm25"
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The pipeline's flags (`python run_pipeline.py --help`)."""
     parser = argparse.ArgumentParser(prog="run_pipeline.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu-demo", help="Pipeline preset.")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu", help="Pipeline preset.")
     parser.add_argument("--config", help="A pipeline YAML instead of a preset (same keys as configs/pipeline_*.yaml).")
     parser.add_argument("--output_dir", required=True, help="Where every stage writes.")
     parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES), help="Stages to run.")
     parser.add_argument("--force", action="store_true", help="Redo stages whose outputs already exist.")
     parser.add_argument("--accelerate_config", help="Override the preset's accelerate config (training stages).")
     parser.add_argument("--dry_run", action="store_true", help="Print the commands without running them.")
+    parser.add_argument(
+        "--seeds",
+        nargs="+",
+        type=int,
+        help="Training seeds: each seed trains and evaluates its own models under OUTPUT_DIR/seed{S}/ (one shared "
+        "tokenizer), then the `aggregate` stage summarises the runs (mean +- sd, how often each difference is "
+        "significant). Default: the config's `seeds`, else one run in OUTPUT_DIR with the training configs' seed.",
+    )
     return parser.parse_args(argv)
 
 
@@ -104,6 +118,45 @@ def train_tokenizer_stage(config: dict, folder: Path) -> None:
     tokenizer.save_pretrained(folder)
 
 
+def stage_commands(config: dict, out: Path, tok_dir: Path, seed: int | None) -> dict[str, list[str]]:
+    """The command of every training / evaluation stage of one run (one seed) writing under `out`."""
+    seed_args = ["--seed", str(seed)] if seed is not None else []
+    baseline_type = config.get("baseline_type", "t5")
+    if baseline_type not in BASELINE_TYPES:
+        raise ValueError(f"baseline_type must be one of {sorted(BASELINE_TYPES)}, got {baseline_type!r}")
+    final = {name: out / name / "final" for name in ("sft_baseline", "sft_dual", "rl_dual", "sft_t5")}
+
+    def sft(stage: str, model_type: str, extra: list[str]) -> list[str]:
+        return [*launcher(config), "train_sft.py", config["sft_config"], "--model_type", model_type,
+                "--tokenizer_name_or_path", str(tok_dir), "--output_dir", str(out / stage),
+                *map(str, config.get("sft_args", [])), *map(str, extra), *seed_args]  # fmt: skip
+
+    commands = {
+        "sft_baseline": sft("sft_baseline", BASELINE_TYPES[baseline_type], config.get("baseline_args", [])),
+        "sft_dual": sft("sft_dual", "dual", []),
+        "rl_dual": [*launcher(config), "train_rl.py", config["rl_config"], "--init_from", str(final["sft_dual"]),
+                    "--output_dir", str(out / "rl_dual"), *map(str, config.get("rl_args", [])), *seed_args],
+    }  # fmt: skip
+    if config.get("reference_t5"):
+        # plain HF T5 (no copying) as a reference row next to a copying single-encoder baseline
+        commands["sft_t5"] = sft("sft_t5", "baseline", config.get("t5_args", []))
+    baseline_name = "single" if baseline_type == "single" else "baseline"
+    models = [f"{baseline_name}={final['sft_baseline']}", f"sft_dual={final['sft_dual']}",
+              f"rl_dual={final['rl_dual']}"]  # fmt: skip
+    if "sft_t5" in commands:
+        models.append(f"t5={final['sft_t5']}")
+    retrieval = f"{RETRIEVAL_NAME}={RETRIEVAL_METHOD}"
+    # the first entry is what every other row is tested against: retrieval when the preset says it is the bar
+    models = [retrieval, *models] if config.get("retrieval_first") else [*models, retrieval]
+    commands["evaluate"] = [sys.executable, "evaluate_models.py", "--models", *models, "--output_dir",
+                            str(out / "eval"), *map(str, config.get("evaluate_args", []))]  # fmt: skip
+    if config.get("curve"):
+        commands["curve"] = [sys.executable, "-m", "dual_codet5.learning_curve", "--runs",
+                             f"{baseline_name}={out / 'sft_baseline'}", f"sft_dual={out / 'sft_dual'}",
+                             "--output_dir", str(out / "curve"), *map(str, config.get("curve_args", []))]  # fmt: skip
+    return commands
+
+
 def main(argv: list[str] | None = None) -> dict[str, float]:
     """Run the stages asked for (skipping finished ones); returns the wall time of each stage in seconds."""
     args = parse_args(argv)
@@ -118,12 +171,18 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     # threads that compete with other processes for two cores (measured: 13.5 s vs 58 s for 60 SFT steps)
     env = {str(k): str(v) for k, v in (config.get("env") or {}).items()}
     tok_dir = out / "tokenizer"
-    final = {name: out / name / "final" for name in ("sft_baseline", "sft_dual", "rl_dual")}
+    seeds = args.seeds or config.get("seeds") or [None]
+    runs = {seed: (out / f"seed{seed}" if len(seeds) > 1 else out) for seed in seeds}
+    commands = {seed: stage_commands(config, run_dir, tok_dir, seed) for seed, run_dir in runs.items()}
+    results_files = [run_dir / "eval" / "phase2_final_results.json" for run_dir in runs.values()]
 
-    def done(stage: str) -> bool:
-        marker = {"tokenizer": tok_dir / "tokenizer.json", "evaluate": out / "eval" / "phase2_final_results.json"}
-        path = marker.get(stage, final.get(stage, Path("/nonexistent")) / "config.json")
-        return path.exists() and not args.force
+    def marker(stage: str, run_dir: Path) -> Path:
+        return {
+            "tokenizer": tok_dir / "tokenizer.json",
+            "evaluate": run_dir / "eval" / "phase2_final_results.json",
+            "curve": run_dir / "curve" / "learning_curve.json",
+            "aggregate": out / "eval_seeds" / "runs_summary.json",
+        }.get(stage, run_dir / stage / "final" / "config.json")
 
     def record(stage: str, seconds: float) -> None:
         timings[stage] = round(seconds, 1)
@@ -132,34 +191,34 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     t_all = time.perf_counter()
     for stage in args.stages:
-        if done(stage):
-            print(f"[{stage}] done already, skipping (use --force to redo)", flush=True)
-            continue
-        print(f"[{stage}] starting", flush=True)
         if stage == "tokenizer":
+            if marker(stage, out).exists() and not args.force:
+                print(f"[{stage}] done already, skipping (use --force to redo)", flush=True)
+                continue
+            print(f"[{stage}] starting", flush=True)
             t0 = time.perf_counter()
             if not args.dry_run:
                 train_tokenizer_stage(config, tok_dir)
             record(stage, time.perf_counter() - t0)
-        elif stage in ("sft_baseline", "sft_dual"):
-            model_type = "baseline" if stage == "sft_baseline" else "dual"
-            cmd = [*launcher(config), "train_sft.py", config["sft_config"], "--model_type", model_type,
-                   "--tokenizer_name_or_path", str(tok_dir), "--output_dir", str(out / stage),
-                   *map(str, config.get("sft_args", []))]  # fmt: skip
-            record(stage, run(cmd, args.dry_run, env))
-        elif stage == "rl_dual":
-            cmd = [*launcher(config), "train_rl.py", config["rl_config"], "--init_from", str(final["sft_dual"]),
-                   "--output_dir", str(out / stage), *map(str, config.get("rl_args", []))]  # fmt: skip
-            record(stage, run(cmd, args.dry_run, env))
-        elif stage == "evaluate":
-            models = [f"baseline={final['sft_baseline']}", f"sft_dual={final['sft_dual']}",
-                      f"rl_dual={final['rl_dual']}", f"{RETRIEVAL_NAME}={RETRIEVAL_METHOD}"]  # fmt: skip
-            cmd = [sys.executable, "evaluate_models.py", "--models", *models, "--output_dir", str(out / "eval"),
-                   *map(str, config.get("evaluate_args", []))]  # fmt: skip
-            record(stage, run(cmd, args.dry_run, env))
+            continue
+        if stage == "aggregate":
+            if len(seeds) > 1 and (args.force or not marker(stage, out).exists()):
+                cmd = [sys.executable, "evaluate_models.py", "--runs", *map(str, results_files),
+                       "--output_dir", str(out / "eval_seeds")]  # fmt: skip
+                record(stage, run(cmd, args.dry_run, env))
+            continue
+        for seed, run_dir in runs.items():
+            if stage not in commands[seed]:
+                continue  # an optional stage this config does not ask for
+            label = stage if seed is None or len(seeds) == 1 else f"seed{seed}/{stage}"
+            if marker(stage, run_dir).exists() and not args.force:
+                print(f"[{label}] done already, skipping (use --force to redo)", flush=True)
+                continue
+            print(f"[{label}] starting", flush=True)
+            record(label, run(commands[seed][stage], args.dry_run, env))
     record("total_this_invocation", time.perf_counter() - t_all)
     print(json.dumps(timings, indent=2))
-    results_md = out / "eval" / "results.md"
-    if results_md.exists():
-        print(results_md.read_text())
+    for path in [out / "eval_seeds" / "runs_summary.md", *(r.parent / "results.md" for r in results_files)]:
+        if path.exists():
+            print(path.read_text())
     return timings

@@ -301,3 +301,19 @@ def test_rl_from_a_trained_baseline_reads_the_model_type_from_the_checkpoint(dat
     with pytest.raises(ValueError, match="holds a trained baseline model"):
         train_rl.main(rl_flags(data, tmp_path / "rl2", "--init_from", str(sft), "--model_type", "dual",
                                "--max_steps", "1"), reward_fn=toy_reward)  # fmt: skip
+
+
+def test_rl_samples_with_the_patterns_its_init_model_was_trained_with(tmp_path):
+    from accelerate import PartialState
+
+    from dual_codet5.training_args import DataArguments, ModelArguments
+    from k8s_data import RetrievalConfig
+
+    PartialState()  # train_rl logs through accelerate
+    RetrievalConfig(pattern_format="exemplar", exemplar_k=1, train_sample_top=1).save(tmp_path)
+    model_args, data_args = ModelArguments(init_from=str(tmp_path)), DataArguments()
+    assert data_args.pattern_format == "skeleton"  # the command line's default
+    assert train_rl.adopt_init_retrieval(model_args, data_args)
+    assert (data_args.pattern_format, data_args.exemplar_k, data_args.train_sample_top) == ("exemplar", 1, 1)
+    # a preset / folder without retrieval files keeps the command line's settings
+    assert not train_rl.adopt_init_retrieval(ModelArguments(init_from="tiny"), DataArguments())
