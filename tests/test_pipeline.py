@@ -12,8 +12,10 @@ from dual_codet5 import pipeline
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _commands(tmp_path: Path, capsys: pytest.CaptureFixture, *extra: str) -> list[list[str]]:
-    pipeline.main(["--preset", "cpu-demo", "--output_dir", str(tmp_path), "--dry_run", *extra])
+def _commands(
+    tmp_path: Path, capsys: pytest.CaptureFixture, *extra: str, preset: str = "cpu-demo"
+) -> list[list[str]]:
+    pipeline.main(["--preset", preset, "--output_dir", str(tmp_path), "--dry_run", *extra])
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("$ ")]
     return [shlex.split(line[2:]) for line in lines]
 
@@ -44,3 +46,34 @@ def test_run_pipeline_is_a_thin_entry_point():
 
     assert run_pipeline.main is pipeline.main
     assert len((ROOT / "run_pipeline.py").read_text().splitlines()) < 20
+
+
+def test_cpu_preset_tests_every_row_against_retrieval_with_a_copying_single_encoder_baseline(tmp_path, capsys):
+    commands = _commands(tmp_path, capsys, preset="cpu")
+    baseline = next(c for c in commands if str(tmp_path / "sft_baseline") in c)
+    assert baseline[baseline.index("--model_type") + 1] == "single"
+    evaluate = next(c for c in commands if "evaluate_models.py" in c)
+    models = evaluate[evaluate.index("--models") + 1 : evaluate.index("--output_dir")]
+    assert models[0] == "retrieval=bm25" and models[1] == f"single={tmp_path}/sft_baseline/final"
+    curve = next(c for c in commands if "dual_codet5.learning_curve" in c)
+    assert f"sft_dual={tmp_path}/sft_dual" in curve
+
+
+def test_seeds_train_and_evaluate_each_run_apart_then_aggregate(tmp_path, capsys):
+    commands = _commands(tmp_path, capsys, "--seeds", "1", "2", "3", preset="cpu")
+    rl = [c for c in commands if "train_rl.py" in c]
+    assert [c[c.index("--seed") + 1] for c in rl] == ["1", "2", "3"]
+    assert [c[c.index("--output_dir") + 1] for c in rl] == [f"{tmp_path}/seed{s}/rl_dual" for s in (1, 2, 3)]
+    (aggregate,) = [c for c in commands if "--runs" in c and "evaluate_models.py" in c]
+    runs = aggregate[aggregate.index("--runs") + 1 : aggregate.index("--output_dir")]
+    assert runs == [f"{tmp_path}/seed{s}/eval/phase2_final_results.json" for s in (1, 2, 3)]
+    # one tokenizer for all seeds
+    sft = [c for c in commands if "train_sft.py" in c]
+    assert {c[c.index("--tokenizer_name_or_path") + 1] for c in sft} == {f"{tmp_path}/tokenizer"}
+
+
+def test_unknown_baseline_type_is_refused(tmp_path):
+    config = tmp_path / "p.yaml"
+    config.write_text("tokenizer_vocab_size: 100\nsft_config: a\nrl_config: b\nbaseline_type: lstm\n")
+    with pytest.raises(ValueError, match="baseline_type"):
+        pipeline.main(["--config", str(config), "--output_dir", str(tmp_path / "o"), "--dry_run"])
