@@ -9,8 +9,11 @@ Copy-paste commands (run from the repository root; offline: ``export HF_HUB_OFFL
     python train_sft.py configs/sft_small.yaml --model_type baseline --tokenizer_name_or_path runs/tok \\
         --output_dir runs/sft_baseline
 
-    # the pointer-generator (copy) variant; the baseline ignores the flag (docs/copy.md)
+    # the pointer-generator (copy) variant; the plain T5 baseline ignores the flag (docs/copy.md)
     python train_sft.py configs/sft_tiny.yaml --copy_mechanism true --output_dir runs/sft_tiny_copy
+
+    # its like-for-like single-encoder baseline: same class and flags, one encoder reading intent + pattern
+    python train_sft.py configs/sft_tiny.yaml --copy_mechanism true --model_type single --output_dir runs/sft_single
 
     # warm start from CodeT5 (a Hub id, or a local folder when offline)
     python train_sft.py configs/sft_base.yaml --init_from Salesforce/codet5-base --output_dir runs/sft_codet5

@@ -4,7 +4,9 @@ Input formatting (docs/interfaces.md, "Input formatting"; training and inference
 
 * dual model: ``input_ids`` = tokenizer(intent), ``pattern_input_ids`` = tokenizer(pattern) (an empty pattern becomes
   just ``</s>``);
-* baseline: ``input_ids`` = tokenizer(``k8s_data.format_single_encoder_input(intent, pattern)``);
+* single-encoder models (``"single"``: a DualCodeT5 with ``config.single_encoder``; ``"baseline"``: a plain T5):
+  ``input_ids`` = tokenizer(``k8s_data.format_single_encoder_input(intent, pattern)``), at most
+  ``max_source_length + max_pattern_length`` tokens;
 * targets: ``labels`` = tokenizer(yaml), ``</s>`` appended by the tokenizer's post-processor.
 
 Padding is dynamic (to the longest sequence of each batch), and `LengthGroupedSampler` orders examples so that a batch
@@ -28,6 +30,7 @@ __all__ = [
     "Seq2SeqCollator",
     "LONG_TARGET_POLICIES",
     "encode_example",
+    "model_type_of_config",
     "tokenize_dataset",
     "example_lengths",
     "apply_long_target_policy",
@@ -39,6 +42,25 @@ LONG_TARGET_POLICIES = ("truncate", "drop")
 
 #: feature name -> padding value used by `Seq2SeqCollator` (an ``*_attention_mask`` is built for each ``*input_ids``)
 PAD_KEYS = ("input_ids", "pattern_input_ids", "labels")
+#: ``model_type`` values whose input is one sequence, ``format_single_encoder_input(intent, pattern)``
+SINGLE_INPUT_MODEL_TYPES = ("single", "baseline")
+DUAL_CONFIG_MODEL_TYPE = "dual_codet5"
+
+
+def model_type_of_config(config: Any) -> str:
+    """The training scripts' model type of a saved model, read from its config alone.
+
+    Args:
+        config: a `PretrainedConfig` or the dict of a ``config.json``.
+
+    Returns:
+        ``"dual"`` (DualCodeT5, intent and pattern as two inputs), ``"single"`` (DualCodeT5 with
+        ``single_encoder: true``, one input) or ``"baseline"`` (any other seq2seq model, e.g. a plain T5, one input).
+    """
+    get = config.get if isinstance(config, dict) else lambda key, default=None: getattr(config, key, default)
+    if get("model_type") != DUAL_CONFIG_MODEL_TYPE:
+        return "baseline"
+    return "single" if get("single_encoder", False) else "dual"
 
 
 def encode_example(
@@ -52,7 +74,7 @@ def encode_example(
     max_pattern_length: int,
     max_target_length: int,
 ) -> dict[str, list[int]]:
-    """Token ids of one example for ``model_type`` ``"dual"`` or ``"baseline"``.
+    """Token ids of one example for ``model_type`` ``"dual"``, ``"single"`` or ``"baseline"``.
 
     Returns:
         `dict` with ``input_ids`` (and ``pattern_input_ids`` for the dual model, ``labels`` when ``target`` is given),
@@ -65,15 +87,15 @@ def encode_example(
                 "input_ids"
             ],
         }
-    elif model_type == "baseline":
+    elif model_type in SINGLE_INPUT_MODEL_TYPES:
         from k8s_data import format_single_encoder_input
 
         source = format_single_encoder_input(intent, pattern or "")
-        # the baseline's budget is the dual model's two budgets together (same tokens, one encoder)
+        # a single encoder's budget is the dual model's two budgets together (same tokens, one encoder)
         budget = max_source_length + max_pattern_length
         out = {"input_ids": tokenizer(source, truncation=True, max_length=budget)["input_ids"]}
     else:
-        raise ValueError(f"model_type must be 'dual' or 'baseline', got {model_type!r}")
+        raise ValueError(f"model_type must be 'dual', 'single' or 'baseline', got {model_type!r}")
     if target is not None:
         out["labels"] = tokenizer(target, truncation=True, max_length=max_target_length)["input_ids"]
     return out

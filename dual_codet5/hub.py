@@ -78,12 +78,17 @@ def write_model_card(
     folder = Path(folder)
     config = _config(folder)
     args = resolved_args or {}
-    is_dual = config.get("model_type") == "dual_codet5"
-    layers = f"{config.get('num_layers')} intent-encoder"
+    from dual_codet5.collate import model_type_of_config
+
+    kind = model_type_of_config(config)  # dual | single (DualCodeT5 remote code) | baseline (plain T5)
+    is_dual = kind == "dual"
+    remote_code = kind in ("dual", "single")
     if is_dual:
-        layers += f" + {config.get('pattern_num_layers')} pattern-encoder"
+        layers = f"{config.get('num_layers')} intent-encoder + {config.get('pattern_num_layers')} pattern-encoder"
+    else:
+        layers = f"{config.get('num_layers')} encoder"
     layers += f" + {config.get('num_decoder_layers')} decoder layers"
-    copies = is_dual and bool(config.get("copy_mechanism", False))
+    copies = remote_code and bool(config.get("copy_mechanism", False))
     copy_source = {"memory": "intent and pattern", "intent": "intent", "pattern": "pattern"}.get(
         config.get("copy_from", "memory"), str(config.get("copy_from"))
     )
@@ -128,10 +133,20 @@ def write_model_card(
         )
     else:
         usage = load + (
-            'inputs = tok("a Deployment of nginx with 3 replicas <pattern> kind: Deployment", return_tensors="pt")\n'
+            "# intent, the separator line, then the pattern (k8s_data.format_single_encoder_input)\n"
+            'text = "a Deployment of nginx with 3 replicas" + "\\n### Pattern:\\n" + "kind: Deployment"\n'
+            'inputs = tok(text, return_tensors="pt")\n'
             "out = model.generate(**inputs, num_beams=4, max_new_tokens=512)\n"
             "print(tok.decode(out[0], skip_special_tokens=True))"
         )
+    description = {
+        "dual": "A dual-encoder CodeT5 (intent encoder + pattern encoder, fused by multi-head attention; remote code: "
+        "load with `trust_remote_code=True`)",
+        "single": "The like-for-like single-encoder baseline of the dual-encoder CodeT5 (the same remote-code class "
+        "with `single_encoder: true`: one encoder reads intent and pattern concatenated with a separator; load "
+        "with `trust_remote_code=True`)",
+        "baseline": "The single-encoder T5 baseline (intent and pattern concatenated with a separator)",
+    }[kind]
     card = f"""---
 license: apache-2.0
 library_name: transformers
@@ -146,9 +161,7 @@ tags:
 
 # {name}
 
-Natural-language intent -> Kubernetes YAML. {"A dual-encoder CodeT5 (intent encoder + pattern encoder, fused by "
-"multi-head attention; remote code: load with `trust_remote_code=True`)" if is_dual else
-"The single-encoder T5 baseline (intent and pattern concatenated with a separator)"}: d_model {config.get("d_model")},
+Natural-language intent -> Kubernetes YAML. {description}: d_model {config.get("d_model")},
 {layers}, vocabulary {config.get("vocab_size")}. Trained by the dual-codet5 project, {stage_text}.
 {copy_text}
 

@@ -1,11 +1,13 @@
 """Loading a saved model (dual-encoder or single-encoder baseline) and generating YAML in batches.
 
 Used by `evaluate_models.py` and the `dual-codet5 generate` CLI, so that evaluation and the command users run format
-inputs exactly as training did (docs/interfaces.md, "Input formatting"):
+inputs exactly as training did (docs/interfaces.md, "Input formatting"). The format is read from the model's config
+alone (`dual_codet5.collate.model_type_of_config`):
 
 - dual model (`config.model_type == "dual_codet5"`): `input_ids` = tokenizer(intent), `pattern_input_ids` =
   tokenizer(pattern);
-- baseline (a plain T5): `input_ids` = tokenizer(`k8s_data.format_single_encoder_input(intent, pattern)`).
+- single-encoder models, the DualCodeT5 baseline (`config.single_encoder`, can copy) and a plain T5: `input_ids` =
+  tokenizer(`k8s_data.format_single_encoder_input(intent, pattern)`).
 
 Example:
 
@@ -36,13 +38,13 @@ from transformers import (
     StoppingCriteriaList,
 )
 
+from dual_codet5.collate import model_type_of_config
 from dual_codet5.stopping import ManifestStoppingCriteria, StopRules, finish_text
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["LoadedModel", "load_for_inference", "load_model_retrieval", "generate_yaml", "encode_inputs"]
 
-DUAL_MODEL_TYPE = "dual_codet5"
 # Written by the training scripts beside every checkpoint (dual_codet5.train_utils.ARGS_FILE).
 TRAINING_ARGS_FILE = "training_args.yaml"
 # Truncation defaults of training (dual_codet5.training_args), used when a model folder does not say.
@@ -57,8 +59,8 @@ class LoadedModel:
     Args:
         model: the seq2seq model, in eval mode, on its device.
         tokenizer: the tokenizer saved with it.
-        is_dual: True for `DualCodeT5ForConditionalGeneration` (intent and pattern as two inputs), False for the
-            single-encoder T5 baseline (one concatenated input).
+        is_dual: True for the dual `DualCodeT5ForConditionalGeneration` (intent and pattern as two inputs), False
+            for a single-encoder model (one concatenated input): a DualCodeT5 with `config.single_encoder` or a T5.
         name_or_path: where it was loaded from.
         max_source_length: intent-token budget the model was trained with (from `training_args.yaml`), if known.
         max_pattern_length: pattern-token budget the model was trained with, if known.
@@ -187,8 +189,9 @@ def load_for_inference(
         model = AutoModelForSeq2SeqLM.from_pretrained(model_name_or_path, **kwargs)
         tokenizer = AutoTokenizer.from_pretrained(model_name_or_path, trust_remote_code=True)
     model.to(device).eval()
-    is_dual = getattr(model.config, "model_type", None) == DUAL_MODEL_TYPE
-    logger.info("loaded %s (%s) on %s", model_name_or_path, "dual" if is_dual else "single-encoder", device)
+    model_type = model_type_of_config(model.config)
+    is_dual = model_type == "dual"
+    logger.info("loaded %s (%s) on %s", model_name_or_path, model_type, device)
     return LoadedModel(
         model=model,
         tokenizer=tokenizer,
@@ -201,7 +204,8 @@ def load_for_inference(
 def encode_inputs(
     loaded: LoadedModel, intent: str, pattern: str, *, max_source_length: int, max_pattern_length: int
 ) -> dict[str, list[int]]:
-    """Token ids of one example exactly as training encodes it (`dual_codet5.collate.encode_example`).
+    """Token ids of one example exactly as training encodes it (`dual_codet5.collate.encode_example`), in the format
+    `loaded.is_dual` says.
 
     Returns:
         `input_ids` (and `pattern_input_ids` for the dual model), each ending with `</s>`.
@@ -213,7 +217,7 @@ def encode_inputs(
         pattern,
         None,
         loaded.tokenizer,
-        model_type="dual" if loaded.is_dual else "baseline",
+        model_type="dual" if loaded.is_dual else "single",  # every single-encoder model reads the same sequence
         max_source_length=max_source_length,
         max_pattern_length=max_pattern_length,
         max_target_length=max_source_length,  # unused without a target
@@ -263,7 +267,7 @@ def generate_yaml(
         num_beams: beam width (1 = greedy or pure sampling).
         do_sample: sample instead of searching (set `temperature`, `top_p`, ... through `generate_kwargs`).
         num_return_sequences: candidates per intent (at most `num_beams` unless sampling).
-        max_source_length: intent tokens kept (the baseline keeps `max_source_length + max_pattern_length` of
+        max_source_length: intent tokens kept (a single-encoder model keeps `max_source_length + max_pattern_length` of
             intent and pattern together, as training does). Default: the model's own training value
             (`loaded.max_source_length`), else 128.
         max_pattern_length: pattern tokens kept (dual model). Default: the training value, else 256.

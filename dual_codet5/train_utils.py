@@ -135,13 +135,15 @@ def is_model_folder(path: str) -> bool:
 
 
 def checkpoint_model_type(path: str) -> str | None:
-    """``"dual"`` / ``"baseline"`` for a folder saved by these scripts (it has ``training_args.yaml``), read from its
-    ``config.json`` (``dual_codet5`` / ``t5``); None for anything else (a preset name, CodeT5, a Hub id)."""
+    """``"dual"`` / ``"single"`` / ``"baseline"`` for a folder saved by these scripts (it has ``training_args.yaml``),
+    read from its ``config.json`` (`dual_codet5.collate.model_type_of_config`); None for anything else (a preset
+    name, CodeT5, a Hub id)."""
+    from dual_codet5.collate import model_type_of_config
+
     if not (is_model_folder(path) and os.path.isfile(os.path.join(path, ARGS_FILE))):
         return None
     with open(os.path.join(path, "config.json"), encoding="utf-8") as fh:
-        config_type = json.load(fh).get("model_type")
-    return "dual" if config_type == "dual_codet5" else "baseline"
+        return model_type_of_config(json.load(fh))
 
 
 def resolve_model_type(model_args: ModelArguments) -> str:
@@ -149,7 +151,7 @@ def resolve_model_type(model_args: ModelArguments) -> str:
 
     A checkpoint saved by these scripts keeps its own type: ``--init_from runs/sft_baseline/final`` trains the
     baseline further (turning it into a dual model with a fresh fusion would throw the training away), and asking
-    for the other type is an error. Anything else (presets, CodeT5) defaults to ``"dual"``.
+    for another type is an error. Anything else (presets, CodeT5) defaults to ``"dual"``.
     """
     saved = checkpoint_model_type(model_args.init_from)
     if saved is not None and model_args.model_type not in (None, saved):
@@ -174,9 +176,11 @@ def build_model(model_args: ModelArguments, tokenizer: Any) -> torch.nn.Module:
 
     import modeling_dual_codet5  # noqa: F401  (registers the Auto classes)
     from modeling_dual_codet5 import DualCodeT5ForConditionalGeneration
-    from modeling_dual_codet5.presets import baseline_t5_config, preset_config
+    from modeling_dual_codet5.presets import baseline_t5_config, preset_config, single_encoder_config
 
     overrides = model_args.overrides()
+    if "single_encoder" in overrides:
+        raise ValueError("choose the single-encoder model with --model_type single, not a single_encoder override")
     if model_args.model_type == "baseline":
         # one override string serves both models of a comparison; the T5 baseline has no pattern encoder / fusion
         dropped = {k: overrides.pop(k) for k in DUAL_ONLY_FIELDS if k in overrides}
@@ -192,25 +196,45 @@ def build_model(model_args: ModelArguments, tokenizer: Any) -> torch.nn.Module:
         config = preset_config(model_args.init_from, **{**special, **overrides})
         if model_args.model_type == "dual":
             return DualCodeT5ForConditionalGeneration(config)
+        if model_args.model_type == "single":
+            # the overrides describe the dual model of the comparison; its single twin gets both encoders' depth
+            return DualCodeT5ForConditionalGeneration(single_encoder_config(config))
         return T5ForConditionalGeneration(baseline_t5_config(config))
     # a folder / hub id
-    model_type = None
+    config_type = None
     if is_model_folder(model_args.init_from):
-        model_type = AutoConfig.from_pretrained(model_args.init_from, trust_remote_code=True).model_type
-    if model_type == "dual_codet5" or model_args.model_type == "baseline":
-        if model_type == "dual_codet5" and model_args.model_type == "baseline":
-            raise ValueError(f"{model_args.init_from} holds a dual model; use --model_type dual")
+        config_type = AutoConfig.from_pretrained(model_args.init_from, trust_remote_code=True).model_type
+    if config_type == "dual_codet5" or model_args.model_type == "baseline":
         model = AutoModelForSeq2SeqLM.from_pretrained(model_args.init_from, **overrides)
+        found = detected_model_type(model)
+        if found != model_args.model_type:
+            raise ValueError(f"{model_args.init_from} holds a {found} model; use --model_type {found}")
     else:
+        if model_args.model_type == "single":
+            overrides = {**overrides, **_single_codet5_overrides(model_args.init_from, overrides)}
         model = DualCodeT5ForConditionalGeneration.from_codet5(model_args.init_from, **overrides)
     if model.get_input_embeddings().num_embeddings < len(tokenizer):
         model.resize_token_embeddings(len(tokenizer))
     return model
 
 
+def _single_codet5_overrides(name_or_path: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Config fields of the single-encoder twin of ``from_codet5(name_or_path, **overrides)``: one encoder as deep as
+    that dual model's two (`modeling_dual_codet5.presets.single_encoder_config`)."""
+    from transformers import AutoConfig
+
+    source_depth = AutoConfig.from_pretrained(name_or_path).num_layers
+    depth = overrides.get("num_layers", source_depth)
+    if not overrides.get("tie_encoders", False):
+        depth += overrides.get("pattern_num_layers", depth)
+    return {"num_layers": depth, "single_encoder": True, "tie_encoders": False}
+
+
 def detected_model_type(model: torch.nn.Module) -> str:
-    """``"dual"`` for DualCodeT5, ``"baseline"`` for a plain T5."""
-    return "dual" if getattr(model.config, "model_type", "") == "dual_codet5" else "baseline"
+    """``"dual"`` / ``"single"`` for DualCodeT5 (by ``config.single_encoder``), ``"baseline"`` for a plain T5."""
+    from dual_codet5.collate import model_type_of_config
+
+    return model_type_of_config(model.config)
 
 
 def build_optimizer(model: torch.nn.Module, args: Any) -> torch.optim.Optimizer:

@@ -28,6 +28,7 @@ except AttributeError:  # PyYAML built without libyaml
 _RETRIEVAL_DEFAULTS = RetrievalConfig()
 _RETRIEVAL_HELP = {f.name: f.metadata["help"] for f in dataclasses.fields(RetrievalConfig)}
 PRESET_NAMES = ("tiny", "small", "base")
+MODEL_TYPES = ("dual", "single", "baseline")
 PATTERN_MODES = ("retrieved", "oracle", "none")
 MIXED_PRECISION = ("no", "fp16", "bf16")
 
@@ -39,9 +40,12 @@ class ModelArguments:
     model_type: str | None = field(
         default=None,
         metadata={
-            "help": "'dual' = the dual-encoder DualCodeT5ForConditionalGeneration; 'baseline' = a plain "
-            "T5ForConditionalGeneration of the same size reading intent + separator + pattern. Default: the type "
-            "of the --init_from checkpoint when these scripts saved it, else 'dual'."
+            "help": "'dual' = the dual-encoder DualCodeT5ForConditionalGeneration; 'single' = the like-for-like "
+            "single-encoder baseline: the same class and flags (--copy_mechanism included) with one encoder, as "
+            "deep as both dual encoders together, reading intent + separator + pattern as one sequence "
+            "(config single_encoder: true); 'baseline' = a plain T5ForConditionalGeneration reading the same "
+            "sequence (reference row, cannot copy). Default: the type of the --init_from checkpoint when these "
+            "scripts saved it, else 'dual'."
         },
     )
     init_from: str = field(
@@ -65,7 +69,7 @@ class ModelArguments:
         metadata={
             "help": "true: a pointer-generator DualCodeT5 that can copy intent and pattern tokens (docs/copy.md); "
             "false: no copy head. Default: what the preset / checkpoint config says (presets: false). Ignored by "
-            "--model_type baseline (plain T5 cannot copy)."
+            "--model_type baseline (plain T5 cannot copy); --model_type single copies like the dual model."
         },
     )
     tokenizer_name_or_path: str | None = field(
@@ -80,8 +84,8 @@ class ModelArguments:
     )
 
     def __post_init__(self) -> None:
-        if self.model_type not in (None, "dual", "baseline"):
-            raise ValueError(f"--model_type must be 'dual' or 'baseline', got {self.model_type!r}")
+        if self.model_type not in (None, *MODEL_TYPES):
+            raise ValueError(f"--model_type must be one of {MODEL_TYPES}, got {self.model_type!r}")
 
     @property
     def is_preset(self) -> bool:
@@ -135,7 +139,10 @@ class DataArguments:
     exemplar_mask_prob: float = field(
         default=_RETRIEVAL_DEFAULTS.exemplar_mask_prob, metadata={"help": _RETRIEVAL_HELP["exemplar_mask_prob"]}
     )
-    max_source_length: int = field(default=128, metadata={"help": "Max intent tokens (baseline: intent+pattern)."})
+    max_source_length: int = field(
+        default=128,
+        metadata={"help": "Max intent tokens (single / baseline: this + max_pattern_length for intent + pattern)."},
+    )
     max_pattern_length: int = field(default=256, metadata={"help": "Max pattern tokens (dual model)."})
     max_target_length: int = field(default=512, metadata={"help": "Max target YAML tokens (incl. </s>)."})
     long_targets: str = field(

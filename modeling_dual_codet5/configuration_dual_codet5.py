@@ -18,7 +18,8 @@ _COPY_SOURCES = ("memory", "intent", "pattern")
 class DualCodeT5Config(PretrainedConfig):
     r"""
     Configuration of a [`DualCodeT5ForConditionalGeneration`]: a T5 encoder-decoder with a second (pattern) encoder
-    whose states are fused into the intent encoder's states by multi-head attention.
+    whose states are fused into the intent encoder's states by multi-head attention, or (`single_encoder=True`) the
+    like-for-like single-encoder baseline of the same class.
 
     The defaults give the CodeT5-base shape (`Salesforce/codet5-base`: 768 wide, 12 + 12 + 12 layers, 12 heads,
     vocabulary 32,100).
@@ -65,6 +66,14 @@ class DualCodeT5Config(PretrainedConfig):
         copy_from (`str`, *optional*, defaults to `"memory"`):
             Which memory tokens can be copied: `"memory"` (intent and pattern tokens, the whole memory the decoder
             cross-attends to), `"intent"` or `"pattern"`. Only used with `copy_mechanism=True`.
+        single_encoder (`bool`, *optional*, defaults to `False`):
+            The single-encoder baseline: one encoder (`num_layers` deep) reads intent and pattern as ONE sequence,
+            `format_single_encoder_input(intent, pattern)` of `k8s_data` (intent, the separator line
+            `"\n### Pattern:\n"`, then the pattern), passed as `input_ids`; `pattern_input_ids` are refused. No
+            pattern encoder and no fusion are built (`pattern_num_layers`, `fusion_num_heads` and `fusion_dropout`
+            are then unused; `tie_encoders` must be `False`), so the memory is the encoder output itself, and a copy
+            model copies from every input token (`copy_from` must be `"memory"`). Code that loads a checkpoint reads
+            this field to format the input.
         tie_word_embeddings (`bool`, *optional*, defaults to `True`):
             Whether the LM head shares the token embedding. As in T5 v1.0 / CodeT5, a tied head also rescales the
             decoder output by `d_model ** -0.5`; T5 v1.1-style checkpoints set it to `False`.
@@ -113,6 +122,7 @@ class DualCodeT5Config(PretrainedConfig):
         tie_encoders: bool = False,
         copy_mechanism: bool = False,
         copy_from: str = "memory",
+        single_encoder: bool = False,
         tie_word_embeddings: bool = True,
         use_cache: bool = True,
         pad_token_id: int | None = 0,
@@ -141,6 +151,7 @@ class DualCodeT5Config(PretrainedConfig):
         self.tie_encoders = tie_encoders
         self.copy_mechanism = copy_mechanism
         self.copy_from = copy_from
+        self.single_encoder = single_encoder
         self.tie_word_embeddings = tie_word_embeddings
         self.use_cache = use_cache
         self.pad_token_id = pad_token_id
@@ -170,7 +181,7 @@ class DualCodeT5Config(PretrainedConfig):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError(f"DualCodeT5Config.{name} must be a positive number, got {value!r}")
-        for name in ("tie_encoders", "tie_word_embeddings", "use_cache", "copy_mechanism"):
+        for name in ("tie_encoders", "tie_word_embeddings", "use_cache", "copy_mechanism", "single_encoder"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"DualCodeT5Config.{name} must be a bool, got {getattr(self, name)!r}")
         if self.copy_from not in _COPY_SOURCES:
@@ -186,6 +197,15 @@ class DualCodeT5Config(PretrainedConfig):
             raise ValueError(
                 f"DualCodeT5Config.feed_forward_proj must be '{{act}}' or 'gated-{{act}}' with act in "
                 f"{_FEED_FORWARD_ACTIVATIONS}, got {self.feed_forward_proj!r}"
+            )
+        if self.single_encoder and self.tie_encoders:
+            raise ValueError(
+                "DualCodeT5Config.single_encoder=True builds no pattern encoder to tie; set tie_encoders=False"
+            )
+        if self.single_encoder and self.copy_from != "memory":
+            raise ValueError(
+                "DualCodeT5Config.single_encoder=True reads intent and pattern as one sequence, so a copy model can "
+                f"only copy from all of it: copy_from must be 'memory', got {self.copy_from!r}"
             )
         if self.tie_encoders and self.pattern_num_layers != self.num_layers:
             raise ValueError(

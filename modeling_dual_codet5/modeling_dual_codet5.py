@@ -15,6 +15,10 @@ memory = concat(f, p) (B, Li + Lp, d), memory mask = concat(attention_mask, patt
 decoder (T5 stack, cross-attends to memory) ─► LM head ─► logits (B, T, vocab)
 ```
 
+With `config.single_encoder` (the like-for-like single-encoder baseline) there is no pattern encoder and no fusion:
+`input_ids` hold intent and pattern in one sequence (`k8s_data.format_single_encoder_input`) and the memory is the
+intent encoder's output `h`, as in T5; the copy head, when there is one, copies from all of it.
+
 With `config.copy_mechanism` (a pointer-generator, See et al. 2017, arXiv 1704.04368) a copy head attends from each
 decoder state `s` over the memory (one dedicated bilinear head), gives a copy distribution over the memory positions,
 scatters it onto those positions' token ids and mixes: `p = p_gen * P_vocab + (1 - p_gen) * P_copy` with
@@ -298,10 +302,12 @@ class DualCodeT5Encoder(nn.Module):
         self.config = config
         self.embed_tokens = nn.Embedding(config.vocab_size, config.d_model)
         self.intent_encoder = _build_stack(config, config.num_layers, is_decoder=False)
+        # The single-encoder baseline reads the pattern inside `input_ids`: no second stack, no fusion to allocate.
+        separate_pattern_encoder = not (config.tie_encoders or config.single_encoder)
         self.pattern_encoder = (
-            None if config.tie_encoders else _build_stack(config, config.pattern_num_layers, is_decoder=False)
+            _build_stack(config, config.pattern_num_layers, is_decoder=False) if separate_pattern_encoder else None
         )
-        self.fusion = DualCodeT5Fusion(config)
+        self.fusion = None if config.single_encoder else DualCodeT5Fusion(config)
 
     def forward(
         self,
@@ -317,12 +323,12 @@ class DualCodeT5Encoder(nn.Module):
         r"""
         Args:
             input_ids (`torch.LongTensor` of shape `(batch_size, intent_length)`):
-                Intent token ids.
+                Intent token ids (`config.single_encoder`: intent and pattern in one sequence).
             attention_mask (`torch.Tensor` of shape `(batch_size, intent_length)`, *optional*):
                 1 for intent tokens, 0 for padding; all ones when omitted.
             pattern_input_ids (`torch.LongTensor` of shape `(batch_size, pattern_length)`, *optional*):
                 Pattern token ids. `None` or length 0 means "no pattern"; a row of pure padding is a missing pattern
-                for that example only.
+                for that example only. Refused by a `config.single_encoder` model (the pattern is in `input_ids`).
             pattern_attention_mask (`torch.Tensor` of shape `(batch_size, pattern_length)`, *optional*):
                 1 for pattern tokens, 0 for padding; derived from `pad_token_id` when omitted.
             kwargs:
@@ -335,6 +341,11 @@ class DualCodeT5Encoder(nn.Module):
         """
         if input_ids is None:
             raise ValueError("DualCodeT5Encoder needs `input_ids` (the intent tokens)")
+        if self.config.single_encoder and pattern_input_ids is not None and pattern_input_ids.shape[1] > 0:
+            raise ValueError(
+                "this is a single-encoder model (config.single_encoder=True): pass intent and pattern as one "
+                "sequence in `input_ids` (k8s_data.format_single_encoder_input), not `pattern_input_ids`"
+            )
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         intent = self.intent_encoder(
@@ -360,7 +371,10 @@ class DualCodeT5Encoder(nn.Module):
             ).last_hidden_state
             pattern_states = pattern_states * pattern_attention_mask[..., None].to(pattern_states.dtype)
 
-        fused = self.fusion(intent_states, pattern_states, pattern_attention_mask)
+        if self.fusion is None:  # single encoder: the memory is the encoder output, as in T5
+            fused = intent_states
+        else:
+            fused = self.fusion(intent_states, pattern_states, pattern_attention_mask)
         if pattern_states is None:
             memory, memory_mask = fused, attention_mask
         else:
@@ -440,7 +454,8 @@ class DualCodeT5PreTrainedModel(PreTrainedModel):
 
 class DualCodeT5ForConditionalGeneration(DualCodeT5PreTrainedModel, GenerationMixin):
     r"""
-    DualCodeT5 with a language-modelling head: intent encoder + pattern encoder + attention fusion + T5 decoder.
+    DualCodeT5 with a language-modelling head: intent encoder + pattern encoder + attention fusion + T5 decoder
+    (`config.single_encoder`: one encoder reading intent and pattern as one sequence + T5 decoder).
 
     Example:
 
@@ -654,10 +669,11 @@ class DualCodeT5ForConditionalGeneration(DualCodeT5PreTrainedModel, GenerationMi
         """Build a DualCodeT5 initialised from a T5 / CodeT5 / CodeT5+ (220M, 770M) checkpoint.
 
         Both encoders start from the checkpoint's encoder, the decoder and LM head from its decoder and head, the
-        embedding from its shared embedding; the fusion layer is freshly initialised. The transfer is logged and
-        kept on the returned model as `model.codet5_init_report`: a dict with `source`, `copied` (our parameter
-        names that received a tensor), `missing` (ours left freshly initialised), `unexpected` (checkpoint tensors
-        not used) and `shape_mismatch`.
+        embedding from its shared embedding; the fusion layer is freshly initialised. A `single_encoder=True` model
+        deeper than the checkpoint's encoder stacks copies of it (block `i` from block `i % num_layers`). The
+        transfer is logged and kept on the returned model as `model.codet5_init_report`: a dict with `source`,
+        `copied` (our parameter names that received a tensor), `missing` (ours left freshly initialised),
+        `unexpected` (checkpoint tensors not used) and `shape_mismatch`.
 
         Args:
             name_or_path (`str`):
@@ -713,7 +729,14 @@ class DualCodeT5ForConditionalGeneration(DualCodeT5PreTrainedModel, GenerationMi
             for prefix, depth in encoders:
                 if target_key.startswith(prefix):
                     source_key = "encoder." + target_key[len(prefix) :]
-                    if _block_index(source_key) < min(depth, t5.num_layers):
+                    block = _block_index(source_key)
+                    if config.single_encoder and block >= t5.num_layers:
+                        # A single encoder deeper than the checkpoint (the like-for-like baseline has the depth of
+                        # both dual encoders) restarts from the checkpoint's first block: the dual model starts its
+                        # two encoders from two copies of the checkpoint's encoder, this one stacks the two copies.
+                        source_key = source_key.replace(f".block.{block}.", f".block.{block % t5.num_layers}.", 1)
+                        mapping[target_key] = source_key
+                    elif block < min(depth, t5.num_layers):
                         mapping[target_key] = source_key
             if target_key.startswith("decoder.") and _block_index(target_key) < t5.num_decoder_layers:
                 mapping[target_key] = target_key

@@ -1,4 +1,4 @@
-"""Named model sizes, the matching single-encoder baseline config, and a parameter counter.
+"""Named model sizes, the matching single-encoder baseline configs, and a parameter counter.
 
 Print the real sizes with `python -m modeling_dual_codet5.presets` (builds each preset on the meta device).
 """
@@ -97,6 +97,21 @@ def baseline_t5_config(dual_config: DualCodeT5Config) -> T5Config:
     )
 
 
+def single_encoder_config(dual_config: DualCodeT5Config) -> DualCodeT5Config:
+    """The like-for-like single-encoder baseline of a dual config: the same class and flags (copy included), one
+    encoder as deep as the dual model's two encoders together, no fusion (`DualCodeT5Config.single_encoder`).
+
+    Both models then hold about as many parameters (the single one lacks the fusion layer and the second stack's
+    relative position bias and final norm); a dual config with `tie_encoders` has one encoder, so its single
+    counterpart keeps `num_layers`.
+    """
+    if dual_config.single_encoder:
+        return dual_config
+    depth = dual_config.num_layers + (0 if dual_config.tie_encoders else dual_config.pattern_num_layers)
+    fields = {**dual_config.to_dict(), "num_layers": depth, "single_encoder": True, "tie_encoders": False}
+    return DualCodeT5Config.from_dict(fields)
+
+
 @dataclass(frozen=True)
 class ParameterCount:
     """Unique parameters of a model, split by part (shared tensors counted once)."""
@@ -158,6 +173,7 @@ def main(argv: list[str] | None = None) -> None:
         with torch.device("meta"):  # shapes only: no memory, no initialisation time
             models = {
                 "dual": DualCodeT5ForConditionalGeneration(config),
+                "single": DualCodeT5ForConditionalGeneration(single_encoder_config(config)),
                 "T5 baseline": T5ForConditionalGeneration(baseline_t5_config(config)),
             }
         for label, model in models.items():

@@ -14,7 +14,7 @@ from dual_codet5 import reporting
 from dual_codet5.inference import encode_inputs, generate_yaml, load_for_inference
 from k8s_data import train_tokenizer
 from modeling_dual_codet5 import DualCodeT5ForConditionalGeneration
-from modeling_dual_codet5.presets import baseline_t5_config, preset_config
+from modeling_dual_codet5.presets import baseline_t5_config, preset_config, single_encoder_config
 
 EXAMPLES = [
     {
@@ -49,18 +49,24 @@ EXAMPLES = [
 
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory):
-    """A tiny DualCodeT5 and a tiny T5 baseline with one tiny byte-level BPE tokenizer, saved as folders."""
+    """A tiny DualCodeT5, its single-encoder copy twin and a tiny T5 baseline with one tiny byte-level BPE tokenizer,
+    saved as folders."""
     root = tmp_path_factory.mktemp("models")
     texts = [ex["intent"] for ex in EXAMPLES] + [ex["yaml"] for ex in EXAMPLES]
     tokenizer = train_tokenizer(texts * 4, vocab_size=300, min_frequency=1)
     config = preset_config(
         "tiny", vocab_size=len(tokenizer), pad_token_id=0, eos_token_id=2, decoder_start_token_id=0
     )
+    copy_config = preset_config(
+        "tiny", vocab_size=len(tokenizer), pad_token_id=0, eos_token_id=2, decoder_start_token_id=0,
+        copy_mechanism=True,
+    )  # fmt: skip
     torch.manual_seed(0)
     paths = {}
     for name, model in (
         ("dual", DualCodeT5ForConditionalGeneration(config)),
         ("baseline", T5ForConditionalGeneration(baseline_t5_config(config))),
+        ("single", DualCodeT5ForConditionalGeneration(single_encoder_config(copy_config))),
     ):
         paths[name] = root / name
         model.save_pretrained(paths[name])
@@ -100,7 +106,7 @@ def test_generate_yaml_batched_equals_one_by_one(tiny_models):
     paths, _ = tiny_models
     intents = [ex["intent"] for ex in EXAMPLES]
     patterns = ["kind: Service", "", "apiVersion: apps/v1\nkind: Deployment", "kind: Namespace", ""]
-    for name in ("dual", "baseline"):
+    for name in ("dual", "baseline", "single"):  # single: one input, like the baseline, through the dual class
         loaded = load_for_inference(str(paths[name]), device="cpu")
         assert loaded.is_dual == (name == "dual")
         batched = generate_yaml(loaded, intents, patterns, batch_size=3, max_new_tokens=8, num_beams=2)

@@ -192,17 +192,20 @@ def _tiny_policy(model_type: str):
     from transformers import T5ForConditionalGeneration
 
     from modeling_dual_codet5 import DualCodeT5ForConditionalGeneration
-    from modeling_dual_codet5.presets import baseline_t5_config, preset_config
+    from modeling_dual_codet5.presets import baseline_t5_config, preset_config, single_encoder_config
 
     torch.manual_seed(0)
+    # the single model copies: its copy ids must be expanded with the encoder output too
     config = preset_config("tiny", vocab_size=40, pad_token_id=0, eos_token_id=2, decoder_start_token_id=0,
-                           dropout_rate=0.0, fusion_dropout=0.0)  # fmt: skip
+                           dropout_rate=0.0, fusion_dropout=0.0, copy_mechanism=model_type == "single")  # fmt: skip
     if model_type == "dual":
         return DualCodeT5ForConditionalGeneration(config)
+    if model_type == "single":
+        return DualCodeT5ForConditionalGeneration(single_encoder_config(config))
     return T5ForConditionalGeneration(baseline_t5_config(config))
 
 
-@pytest.mark.parametrize("model_type", ["dual", "baseline"])
+@pytest.mark.parametrize("model_type", ["dual", "single", "baseline"])
 def test_encoding_each_prompt_once_gives_the_logprobs_and_gradients_of_k_encodings(model_type):
     # the old path encoded every prompt k times (encoder_inputs(batch, repeat=k)); the new one encodes it once and
     # repeats the encoder output: same log-probs, and the same gradients (the sum over the k copies) on every weight

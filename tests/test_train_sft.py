@@ -123,7 +123,7 @@ def test_yaml_config_and_flag_override(tmp_path):
 @pytest.mark.parametrize(
     "flags, message",
     [
-        (["--model_type", "encoder"], "model_type"),  # only dual | baseline exist
+        (["--model_type", "encoder"], "model_type"),  # only dual | single | baseline exist
         (["--push_to_hub", "true"], "hub_model_id"),  # a push needs a target repository
         (["--pattern_mode", "target"], "pattern_mode"),  # retrieved | oracle | none
         (["--long_targets", "cut"], "long_targets"),  # truncate | drop
