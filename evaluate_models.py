@@ -66,7 +66,9 @@ logger = get_logger(__name__)
 
 PATTERN_MODES = tuple(PATTERN_MODE_LABELS)
 # Decoding fields a model entry may override with `name=path@key=value,...`.
-DECODING_FIELDS = ("num_beams", "do_sample", "temperature", "top_p", "best_of_n", "repair", "max_new_tokens")
+DECODING_FIELDS = (
+    "num_beams", "do_sample", "temperature", "top_p", "best_of_n", "repair", "max_new_tokens", "lookup_bonus",
+)
 RESULTS_FILE = "phase2_final_results.json"
 # `--models retrieval=bm25`: a reserved name for the retrieval system (no model: each intent is answered with the YAML
 # of the nearest train intent, `k8s_data.retrieve_manifest`), scored like any model.
@@ -130,6 +132,13 @@ class EvalArguments:
         },
     )
     repair: bool = field(default=False, metadata={"help": "Apply k8s_scoring.repair to each output before scoring."})
+    lookup_bonus: float = field(
+        default=0.0,
+        metadata={
+            "help": "Exemplar lookup (dual_codet5.lookup): nats added to the pattern token the output is aligned "
+            "to; for models trained on exemplar patterns; 0 = off."
+        },
+    )
     dtype: str | None = field(default=None, metadata={"help": "Weight dtype for generation, e.g. bfloat16 on GPU."})
     seed: int = field(default=0, metadata={"help": "Seed for sampling and for the bootstrap."})
     n_resamples: int = field(default=9999, metadata={"help": "Bootstrap resamples for every CI."})
@@ -169,6 +178,7 @@ class Decoding:
     best_of_n: int = 1
     repair: bool = False
     max_new_tokens: int = 512
+    lookup_bonus: float = 0.0
 
     def __post_init__(self):
         if self.best_of_n < 1 or self.num_beams < 1:
@@ -183,11 +193,16 @@ class Decoding:
 
     def generation_key(self) -> tuple:
         """What changes the candidates (repair is applied after generation, so it is not part of the key)."""
-        return (self.num_beams, self.do_sample, self.temperature, self.top_p, self.best_of_n, self.max_new_tokens)
+        return (
+            self.num_beams, self.do_sample, self.temperature, self.top_p, self.best_of_n, self.max_new_tokens,
+            self.lookup_bonus,
+        )  # fmt: skip
 
     def describe(self) -> str:
         search = f"sample(T={self.temperature}, top_p={self.top_p})" if self.do_sample else "beam"
         text = f"{search}, beams={self.num_beams}, max_new_tokens={self.max_new_tokens}"
+        if self.lookup_bonus:
+            text += f", exemplar lookup {self.lookup_bonus:g}"
         if self.best_of_n > 1:
             text += f", best-of-{self.best_of_n} by quality"
         if self.repair:
@@ -527,6 +542,7 @@ def generate_all(
                         num_return_sequences=dec.best_of_n,
                         max_source_length=args.max_source_length,
                         max_pattern_length=args.max_pattern_length,
+                        lookup_bonus=dec.lookup_bonus,
                         **gen_kwargs,
                     )
                 generated_at = time.perf_counter()

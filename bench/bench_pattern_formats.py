@@ -24,19 +24,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max_new_tokens", type=int, default=160, help="generation budget")
     parser.add_argument("--batch_size", type=int, default=16, help="generation batch size")
     parser.add_argument("--json", help="also write the numbers to this JSON file")
+    parser.add_argument(
+        "--lookup_bonus", type=float, nargs="+", default=[0.0], help="exemplar lookup bonuses to try (0 = off)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
     validation = validation_rows(args.max_examples)
     retrieval = retrieval_scores(validation)
     results: dict[str, dict] = {"retrieval=bm25": summarize(retrieval)}
-    for folder in args.models:
+    for folder, bonus in ((f, b) for f in args.models for b in args.lookup_bonus):
         scores, seconds = model_scores(
-            folder, validation, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size
+            folder, validation, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size, lookup_bonus=bonus
         )
-        results[folder] = {**summarize(scores), "config": load_retrieval(folder)[1].to_dict(), "seconds": seconds}
+        name = folder + (f" lookup {bonus:g}" if bonus else "")
+        results[name] = {**summarize(scores), "config": load_retrieval(folder)[1].to_dict(), "seconds": seconds}
         used = sum(s["schema_valid"] == 1 for s in scores) / len(scores)
-        results[folder + " +fallback"] = {
+        results[name + " +fallback"] = {
             **summarize(with_fallback(scores, retrieval)),
             "config": f"model answer used for {100 * used:.0f} %",
         }

@@ -95,6 +95,14 @@ class GenerateArguments:
             "has. Output then depends on the machine's speed."
         },
     )
+    lookup_bonus: float | None = field(
+        default=None,
+        metadata={
+            "help": "Exemplar lookup (docs/decoding.md): nats added to the pattern token the output is aligned to, "
+            "so the model edits the retrieved manifest instead of rewriting it. Default: on for models trained on "
+            "exemplar patterns (dual_codet5.lookup.DEFAULT_BONUS), off otherwise; 0 = off."
+        },
+    )
     no_early_stop: bool = field(
         default=False,
         metadata={"help": "Keep decoding degenerate outputs (repeated keys / items / lines, broken YAML) to the end."},
@@ -286,6 +294,7 @@ def _generate(argv: Sequence[str]) -> int:
                 seed=args.seed if start == 0 else None,  # seed once: later batches continue the same stream
                 early_stop=not args.no_early_stop,
                 max_time=args.max_time or None,
+                lookup_bonus=args.lookup_bonus,
             )
         )
         progress.update(len(chunk))

@@ -353,6 +353,7 @@ def generate_manifests(
     device: str | None = None,
     early_stop: bool = True,
     max_time: float | None = None,
+    lookup_bonus: float | None = None,
 ) -> list[GenerationResult]:
     """`generate_manifest` for a batch of intents (one batched `generate` call per `batch_size` intents).
 
@@ -377,6 +378,8 @@ def generate_manifests(
         device: where to load `model` when it is a path.
         early_stop: stop and cut degenerate outputs (`dual_codet5.stopping`, see `generate_yaml`).
         max_time: wall-time budget in seconds per intent (None = none; see `generate_yaml`).
+        lookup_bonus: exemplar lookup (`dual_codet5.lookup`) in nats; `None`: `lookup.default_bonus` of the model's
+            retrieval settings (on for exemplar patterns, off otherwise); 0 = off.
 
     Returns:
         One `GenerationResult` per intent, in order.
@@ -390,8 +393,12 @@ def generate_manifests(
     if len(patterns) != len(intents):
         raise ValueError(f"got {len(intents)} intents but {len(patterns)} patterns")
     loaded = _load(model, device)
-    if any(p is None for p in patterns) or fallback == "retrieval":
+    if any(p is None for p in patterns) or fallback == "retrieval" or lookup_bonus is None:
         bank, config = _retrieval_of(loaded)
+    if lookup_bonus is None:
+        from dual_codet5.lookup import default_bonus
+
+        lookup_bonus = default_bonus(config)
     if any(p is None for p in patterns):
         patterns = [bank.pattern_for(i, config) if p is None else p for i, p in zip(intents, patterns)]
     fallback_texts: list[str | None] = [None] * len(intents)
@@ -405,7 +412,7 @@ def generate_manifests(
         set_seed(seed)
     outputs = generate_yaml(
         loaded, list(intents), patterns, batch_size=batch_size, max_new_tokens=max_new_tokens,
-        early_stop=early_stop, max_time=max_time, **gen_kwargs,
+        early_stop=early_stop, max_time=max_time, lookup_bonus=lookup_bonus, **gen_kwargs,
     )  # fmt: skip
     return [
         _finish(i, p, texts, repair, fallback_text=f)
@@ -431,6 +438,7 @@ def generate_manifest(
     device: str | None = None,
     early_stop: bool = True,
     max_time: float | None = None,
+    lookup_bonus: float | None = None,
 ) -> GenerationResult:
     """Generate a Kubernetes manifest for one intent, pick the best of `n`, optionally repair it, and lint it.
 
@@ -443,8 +451,8 @@ def generate_manifest(
             (`result.fallback_used`); `"none"` (default) always returns the model's best candidate.
         pattern: the pattern to condition on; `None` retrieves one with the model's own pattern bank and retrieval
             settings, `""` uses none.
-        num_beams, do_sample, temperature, top_k, top_p, max_new_tokens, seed, device, early_stop, max_time: see
-            `generate_manifests`.
+        num_beams, do_sample, temperature, top_k, top_p, max_new_tokens, seed, device, early_stop, max_time,
+            lookup_bonus: see `generate_manifests`.
 
     Returns:
         `GenerationResult`.
@@ -466,4 +474,5 @@ def generate_manifest(
         device=device,
         early_stop=early_stop,
         max_time=max_time,
+        lookup_bonus=lookup_bonus,
     )[0]

@@ -33,12 +33,14 @@ import yaml
 from transformers import (
     AutoModelForSeq2SeqLM,
     AutoTokenizer,
+    LogitsProcessorList,
     PreTrainedModel,
     PreTrainedTokenizerBase,
     StoppingCriteriaList,
 )
 
 from dual_codet5.collate import model_type_of_config
+from dual_codet5.lookup import ExemplarLookupLogitsProcessor
 from dual_codet5.stopping import ManifestStoppingCriteria, StopRules, finish_text
 
 logger = logging.getLogger(__name__)
@@ -251,6 +253,8 @@ def generate_yaml(
     max_pattern_length: int | None = None,
     early_stop: bool | StopRules = True,
     max_time: float | None = None,
+    lookup_bonus: float = 0.0,
+    lookup_max_ngram: int = 8,
     **generate_kwargs,
 ) -> list[list[str]]:
     """Generate YAML for each intent (with its pattern), batched.
@@ -276,6 +280,10 @@ def generate_yaml(
         max_time: wall-time budget in seconds per intent (None = none): a `generate` call on `b` intents stops
             after `b * max_time` s (transformers' `MaxTimeCriteria`) and returns what each sequence has so far. With a
             budget the output depends on the machine's speed: leave it off for evaluation.
+        lookup_bonus: exemplar lookup (`dual_codet5.lookup`): add this many nats to the tokens that continue the
+            longest match of the output's last tokens in the pattern (the whole pattern text, not cut at
+            `max_pattern_length`). For exemplar patterns only; 0 = off.
+        lookup_max_ngram: longest suffix looked up.
         **generate_kwargs: passed to `model.generate`.
 
     Returns:
@@ -318,6 +326,9 @@ def generate_yaml(
     stopping = StoppingCriteriaList([ManifestStoppingCriteria(tok, rules)]) if rules is not None else None
     if max_time is not None and max_time <= 0:
         raise ValueError(f"max_time must be > 0 seconds per intent (or None), got {max_time}")
+    exemplars = None
+    if lookup_bonus > 0:
+        exemplars = [tok(p, add_special_tokens=False, verbose=False)["input_ids"] if p else [] for p in patterns]
     cut_reasons: Counter[str] = Counter()
     for start in range(0, n, batch_size):
         idx = order[start : start + batch_size]
@@ -334,6 +345,9 @@ def generate_yaml(
             call["stopping_criteria"] = stopping
         if max_time is not None:
             call["max_time"] = max_time * len(idx)  # the budget of the whole call: b intents, max_time s each
+        if exemplars is not None:
+            lookup = ExemplarLookupLogitsProcessor([exemplars[k] for k in idx], lookup_bonus, eos_id, lookup_max_ngram)
+            call["logits_processor"] = LogitsProcessorList([*call.get("logits_processor", []), lookup])
         out = model.generate(**inputs, **call)  # (batch * num_return_sequences, out_len), grouped per input
         # no clean-up: it rewrites spaces around punctuation, and YAML indentation and ': ' are significant
         decoded = tok.batch_decode(out, skip_special_tokens=True, clean_up_tokenization_spaces=False)

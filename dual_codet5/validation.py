@@ -41,6 +41,7 @@ def model_scores(
     *,
     max_new_tokens: int = 384,
     batch_size: int = 16,
+    lookup_bonus: float = 0.0,
 ) -> tuple[list[dict[str, float]], float]:
     """Greedy outputs of the model in `folder`, with the patterns it was trained with, scored per row.
 
@@ -57,7 +58,7 @@ def model_scores(
     patterns = [bank.pattern_for(r["intent"], config) for r in rows]
     outputs = generate_yaml(
         loaded, [r["intent"] for r in rows], patterns, batch_size=batch_size, max_new_tokens=max_new_tokens,
-        num_beams=1,
+        num_beams=1, lookup_bonus=lookup_bonus,
     )  # fmt: skip
     seconds = time.perf_counter() - start
     return [score(o[0], r["yaml"]) for o, r in zip(outputs, rows)], seconds

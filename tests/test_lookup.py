@@ -1,0 +1,81 @@
+"""Exemplar lookup (dual_codet5.lookup): the alignment of an output to its exemplar, the bonus, and generation.
+
+Token ids in the alignment tests are small integers written as exemplar lines: 10 = "\\n", the rest are words.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from dual_codet5.lookup import ExemplarLookupLogitsProcessor, advance, default_bonus
+from k8s_data import RetrievalConfig
+from tests.test_fallback import junk_model, model_with_bank  # noqa: F401  (fixtures)
+
+NL = 10
+# "name: web \n replicas: 3 \n labels: app \n labels: tier \n"
+EXEMPLAR = [1, 2, NL, 3, 4, NL, 5, 6, NL, 5, 7, NL]
+
+
+def align(generated: list[int], max_ngram: int = 8) -> tuple[int, int]:
+    state = (0, 0)
+    for t in range(1, len(generated) + 1):
+        state = advance(EXEMPLAR, state, generated[:t], max_ngram)
+    return state
+
+
+def test_alignment_follows_the_exemplar_token_by_token():
+    assert align([1, 2, NL]) == (3, 3)
+    assert align(EXEMPLAR) == (len(EXEMPLAR), len(EXEMPLAR))  # at the end: </s> is expected
+
+
+def test_an_edit_goes_off_the_exemplar_and_the_next_line_realigns():
+    # "replicas: 5" instead of 3: off after the 5, back on at the newline that ends the edited line
+    assert align([1, 2, NL, 3, 99]) == (-1, 4)
+    assert align([1, 2, NL, 3, 99, NL]) == (6, 6)
+
+
+def test_realignment_never_goes_back_to_an_earlier_copy_of_a_repeated_line():
+    # after the second "labels:" line the pointer is past both; a loop writing "labels:" again finds nothing later
+    done = EXEMPLAR[:] + [5]
+    assert align(done) == (-1, len(EXEMPLAR))
+    # while at the first "labels:", the longest suffix picks the right one of two identical keys
+    assert align([1, 2, NL, 3, 4, NL, 5, 6, NL, 5]) == (10, 10)
+
+
+def test_processor_adds_the_bonus_to_the_expected_token_of_every_row():
+    processor = ExemplarLookupLogitsProcessor([EXEMPLAR, []], bonus=2.0, eos_token_id=0)
+    # two inputs, two beams each: rows 0-1 belong to the first input, 2-3 to the second (empty exemplar)
+    input_ids = torch.tensor([[0, 1, 2], [0, 1, 99], [0, 1, 2], [0, 5, 5]])
+    out = processor(input_ids, torch.zeros(4, 100))
+    assert out[0].nonzero().flatten().tolist() == [NL] and out[0, NL] == 2.0  # on the exemplar: its next token
+    assert out[1].abs().sum() == 0  # off the exemplar after an edit: no bonus
+    assert out[2:].abs().sum() == 0  # nothing to look up
+    first = processor(torch.zeros(4, 1, dtype=torch.long), torch.zeros(4, 100))
+    assert first[0, 1] == 2.0 and first[1, 1] == 2.0  # the first step favours the exemplar's first token
+    end = processor(torch.tensor([[0, *EXEMPLAR]] * 4), torch.zeros(4, 100))
+    assert end[0, 0] == 2.0  # the exemplar is done: </s>
+    with pytest.raises(ValueError, match="multiple"):
+        processor(torch.zeros(3, 2, dtype=torch.long), torch.zeros(3, 100))
+    with pytest.raises(ValueError, match="bonus"):
+        ExemplarLookupLogitsProcessor([EXEMPLAR], bonus=0.0, eos_token_id=0)
+
+
+def test_default_bonus_only_for_exemplar_patterns():
+    assert default_bonus(RetrievalConfig(pattern_format="exemplar")) > 0
+    assert default_bonus(RetrievalConfig(pattern_format="skeleton")) == 0
+
+
+@pytest.mark.parametrize("num_beams", [1, 2])
+def test_a_large_bonus_makes_a_random_model_copy_its_exemplar(model_with_bank, num_beams):  # noqa: F811
+    from dual_codet5.inference import generate_yaml, load_for_inference
+    from tests.test_fallback import CRONJOB, INTENT
+
+    folder, _, _ = model_with_bank
+    loaded = load_for_inference(str(folder), device="cpu")
+    plain = generate_yaml(loaded, [INTENT], [CRONJOB], num_beams=num_beams, max_new_tokens=300, early_stop=False)
+    copied = generate_yaml(
+        loaded, [INTENT], [CRONJOB], num_beams=num_beams, max_new_tokens=300, early_stop=False, lookup_bonus=1e4
+    )
+    assert plain[0][0].strip() != CRONJOB.strip()  # the random model alone writes junk
+    assert copied[0][0].strip() == CRONJOB.strip()
