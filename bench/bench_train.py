@@ -59,6 +59,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--steps", type=int, default=4, help="Timed steps per configuration.")
     p.add_argument("--warmup", type=int, default=2, help="Untimed steps first (compilation happens here).")
     p.add_argument("--modes", nargs="+", default=["eager", "compiled"], choices=["eager", "compiled"])
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto: cuda when present.")
     p.add_argument("--dtype", default="auto", choices=["auto", "fp32", "bf16"], help="Autocast (auto: bf16 on GPU).")
     p.add_argument("--corpus_batches", type=int, default=6, help="Batches of the real-corpus measurement (0 = skip).")
     p.add_argument("--corpus_max_length", type=int, default=256, help="Truncation of the real-corpus sequences.")
@@ -198,7 +199,10 @@ def corpus_bench(args, model, device, autocast_dtype) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("bench_train.py: --device cuda, but torch sees no CUDA device")
+    auto = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(auto if args.device == "auto" else args.device)
     use_bf16 = args.dtype == "bf16" or (args.dtype == "auto" and device.type == "cuda")
     autocast_dtype = torch.bfloat16 if use_bf16 else None
     models = build_models(args, device)

@@ -54,7 +54,7 @@ def model_scores(
 
     start = time.perf_counter()
     bank, config = load_retrieval(folder)
-    loaded = load_for_inference(str(folder), device="cpu")
+    loaded = load_for_inference(str(folder))  # CUDA when present (the gpu preset's curve stage), else CPU
     patterns = [bank.pattern_for(r["intent"], config) for r in rows]
     outputs = generate_yaml(
         loaded, [r["intent"] for r in rows], patterns, batch_size=batch_size, max_new_tokens=max_new_tokens,

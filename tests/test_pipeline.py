@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from pathlib import Path
 
@@ -77,3 +78,45 @@ def test_unknown_baseline_type_is_refused(tmp_path):
     config.write_text("tokenizer_vocab_size: 100\nsft_config: a\nrl_config: b\nbaseline_type: lstm\n")
     with pytest.raises(ValueError, match="baseline_type"):
         pipeline.main(["--config", str(config), "--output_dir", str(tmp_path / "o"), "--dry_run"])
+
+
+def test_gpu_preset_is_the_cpu_preset_scaled_up(tmp_path, capsys):
+    import yaml
+
+    commands = _commands(tmp_path, capsys, preset="gpu")
+    dual = next(c for c in commands if str(tmp_path / "sft_dual") in c and "train_sft.py" in c)
+    # bf16 through the accelerate launcher on one A100 / H100 / H200
+    assert dual[dual.index("--config_file") + 1] == "configs/accelerate/a100_bf16.yaml"
+    sft_gpu = yaml.safe_load((ROOT / dual[dual.index("train_sft.py") + 1]).read_text())
+    sft_cpu = yaml.safe_load((ROOT / "configs/sft_cpu.yaml").read_text())
+    # the same modelling and data choices as the cpu preset: copying, one retrieved exemplar, long targets left out
+    for key in ("copy_mechanism", "pattern_format", "exemplar_k", "train_sample_top", "long_targets"):
+        assert sft_gpu[key] == sft_cpu[key], key
+    assert sft_gpu["copy_mechanism"] is True and sft_gpu["pattern_format"] == "exemplar"
+    # ... scaled up: the 512-wide `small` preset, longer patterns and targets, larger batches
+    assert sft_gpu["init_from"] == "small"
+    assert [sft_gpu[f"max_{k}_length"] for k in ("source", "pattern", "target")] == [128, 512, 512]
+    assert sft_gpu["per_device_train_batch_size"] > sft_cpu["per_device_train_batch_size"]
+    # the plain T5 reference row is trained, and the evaluation reads the FULL test split, retrieval first
+    assert any(str(tmp_path / "sft_t5") in c for c in commands)
+    evaluate = next(c for c in commands if "evaluate_models.py" in c)
+    assert "--max_examples" not in evaluate
+    models = evaluate[evaluate.index("--models") + 1 : evaluate.index("--output_dir")]
+    assert models[0] == "retrieval=bm25" and f"t5={tmp_path}/sft_t5/final" in models
+    assert any("dual_codet5.learning_curve" in c for c in commands)
+
+
+def test_gpu_check_script_parses_and_stops_without_cuda(tmp_path):
+    import subprocess
+
+    import torch
+
+    script = ROOT / "bench" / "gpu_check.sh"
+    assert "set -euo pipefail" in script.read_text()
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is visible: the no-CUDA exit cannot be seen here")
+    done = subprocess.run(["bash", str(script)], cwd=ROOT, env={**os.environ, "OUT": str(tmp_path)},
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2
+    assert "no CUDA device visible" in done.stderr
