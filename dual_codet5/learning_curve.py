@@ -70,7 +70,11 @@ def epoch_checkpoints(run_dir: str | Path) -> list[tuple[str, float, Path]]:
 
 
 def learning_curve(
-    runs: dict[str, str | Path], max_examples: int = 100, max_new_tokens: int = 384, batch_size: int = 16
+    runs: dict[str, str | Path],
+    max_examples: int = 100,
+    max_new_tokens: int = 384,
+    batch_size: int = 16,
+    lookup_bonus: float = 0.0,
 ) -> dict[str, Any]:
     """Score every epoch checkpoint of every run (and retrieval) on the same validation intents.
 
@@ -79,10 +83,17 @@ def learning_curve(
         ...}, ...]}` with `dual_codet5.validation.summarize` numbers.
     """
     rows = validation_rows(max_examples)
-    result: dict[str, Any] = {"examples": len(rows), "retrieval": summarize(retrieval_scores(rows)), "points": []}
+    result: dict[str, Any] = {
+        "examples": len(rows),
+        "lookup_bonus": lookup_bonus,
+        "retrieval": summarize(retrieval_scores(rows)),
+        "points": [],
+    }
     for name, run_dir in runs.items():
         for label, minutes, folder in epoch_checkpoints(run_dir):
-            scores, seconds = model_scores(folder, rows, max_new_tokens=max_new_tokens, batch_size=batch_size)
+            scores, seconds = model_scores(
+                folder, rows, max_new_tokens=max_new_tokens, batch_size=batch_size, lookup_bonus=lookup_bonus
+            )
             point = {"run": name, "checkpoint": label, "minutes": round(minutes, 2), **summarize(scores)}
             logger.info("%s %s (%.1f min): %s (scored in %.0f s)", name, label, minutes, point, seconds)
             result["points"].append(point)
@@ -107,7 +118,8 @@ def plot_learning_curve(result: dict[str, Any], path: str | Path, title: str = "
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
     axes[0].legend()
-    fig.suptitle(title or f"validation, first {result['examples']} intents, greedy")
+    lookup = f", exemplar lookup {result['lookup_bonus']:g}" if result.get("lookup_bonus") else ""
+    fig.suptitle(title or f"validation, first {result['examples']} intents, greedy{lookup}")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -148,9 +160,12 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--batch_size", type=int, default=16, help="Intents per generate call.")
     parser.add_argument("--output_dir", required=True, help="Where learning_curve.{png,json,csv} go.")
     parser.add_argument("--title", default="", help="Figure title.")
+    parser.add_argument("--lookup_bonus", type=float, default=0.0, help="Exemplar lookup bonus (0 = off).")
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    result = learning_curve(_parse_runs(args.runs), args.max_examples, args.max_new_tokens, args.batch_size)
+    result = learning_curve(
+        _parse_runs(args.runs), args.max_examples, args.max_new_tokens, args.batch_size, args.lookup_bonus
+    )
     png = write_learning_curve(result, args.output_dir, args.title)
     retrieval = result["retrieval"]
     print(f"retrieval: CodeBLEU {retrieval['codebleu']:.1f}, schema-valid {retrieval['schema_valid']:.1f} %")
