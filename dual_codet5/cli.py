@@ -60,7 +60,8 @@ class GenerateArguments:
     )
     num_beams: int | None = field(
         default=None,
-        metadata={"help": "Beam width (raised to --n for beam search); default 4, or 1 with --do_sample."},
+        metadata={"help": "Beam width (raised to --n for beam search); default --n (greedy for one answer), 1 with "
+                  "--do_sample."},
     )
     do_sample: bool = field(default=False, metadata={"help": "Sample instead of beam search."})
     temperature: float | None = field(default=None, metadata={"help": "Sampling temperature (with --do_sample)."})

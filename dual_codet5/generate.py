@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from k8s_scoring import CHECKS_BY_ID, analyze, quality, score, validate
@@ -198,8 +199,8 @@ def _generation_kwargs(
 ) -> dict[str, Any]:
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
-    if num_beams is None:  # beam search by default; plain sampling when sampling is asked for
-        num_beams = 1 if do_sample else 4
+    if num_beams is None:  # greedy for one answer, the n best beams for best-of-n; plain sampling when asked for
+        num_beams = 1 if do_sample else n
     if do_sample and 1 < num_beams < n:
         raise ValueError(
             f"best-of-{n} with sampling needs num_beams=1 (n independent samples) or num_beams >= {n} "
@@ -334,6 +335,21 @@ def _retrieval_of(loaded: Any) -> tuple[Any, Any]:
     return load_model_retrieval(None)
 
 
+def _default_lookup_bonus(loaded: Any) -> float:
+    """`dual_codet5.lookup.default_bonus` of the retrieval settings saved with the model: on for exemplar patterns.
+    A model without a local `retrieval_config.json` (trained before they were saved: skeletons) gets 0, quietly."""
+    from dual_codet5.lookup import default_bonus
+    from k8s_data import RETRIEVAL_CONFIG_NAME, RetrievalConfig
+
+    cached = getattr(loaded, "_retrieval", None)
+    if cached is not None:
+        return default_bonus(cached[1])
+    folder = Path(str(getattr(loaded, "name_or_path", "") or ""))
+    if folder.is_dir() and (folder / RETRIEVAL_CONFIG_NAME).is_file():
+        return default_bonus(RetrievalConfig.load(folder))
+    return 0.0
+
+
 def generate_manifests(
     intents: Sequence[str],
     model: Any,
@@ -368,8 +384,8 @@ def generate_manifests(
         patterns: one pattern per intent; `None` entries (or `patterns=None`) are retrieved as the model was
             trained: with the pattern bank and retrieval settings saved in its folder (`k8s_data.load_retrieval`;
             the bundled default bank, with a warning, for a folder without them).
-        num_beams: beam width (raised to `n` for beam search, which returns the `n` best beams); `None`: 4 for beam
-            search, 1 with `do_sample`.
+        num_beams: beam width (raised to `n` for beam search, which returns the `n` best beams); `None`: `n` (greedy
+            for `n=1`: beam 4 on a CPU runs into the time budget with long manifests), 1 with `do_sample`.
         do_sample: sample the `n` candidates instead of beam search.
         temperature, top_k, top_p: sampling settings (only with `do_sample`).
         max_new_tokens: generation length limit.
@@ -393,12 +409,10 @@ def generate_manifests(
     if len(patterns) != len(intents):
         raise ValueError(f"got {len(intents)} intents but {len(patterns)} patterns")
     loaded = _load(model, device)
-    if any(p is None for p in patterns) or fallback == "retrieval" or lookup_bonus is None:
+    if any(p is None for p in patterns) or fallback == "retrieval":
         bank, config = _retrieval_of(loaded)
     if lookup_bonus is None:
-        from dual_codet5.lookup import default_bonus
-
-        lookup_bonus = default_bonus(config)
+        lookup_bonus = _default_lookup_bonus(loaded)
     if any(p is None for p in patterns):
         patterns = [bank.pattern_for(i, config) if p is None else p for i, p in zip(intents, patterns)]
     fallback_texts: list[str | None] = [None] * len(intents)

@@ -79,3 +79,13 @@ def test_a_large_bonus_makes_a_random_model_copy_its_exemplar(model_with_bank, n
     )
     assert plain[0][0].strip() != CRONJOB.strip()  # the random model alone writes junk
     assert copied[0][0].strip() == CRONJOB.strip()
+
+
+def test_generate_turns_the_lookup_on_for_exemplar_models_only(model_with_bank, junk_model):  # noqa: F811
+    from dual_codet5.generate import _default_lookup_bonus
+    from dual_codet5.inference import load_for_inference
+    from dual_codet5.lookup import DEFAULT_BONUS
+
+    folder, _, _ = model_with_bank  # saved with exemplar retrieval settings
+    assert _default_lookup_bonus(load_for_inference(str(folder), device="cpu")) == DEFAULT_BONUS
+    assert _default_lookup_bonus(load_for_inference(str(junk_model), device="cpu")) == 0.0  # no retrieval files
