@@ -26,12 +26,12 @@ from dual_codet5.validation import model_scores, retrieval_scores, summarize, va
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["epoch_checkpoints", "learning_curve", "plot_learning_curve", "main"]
+__all__ = ["saved_checkpoints", "learning_curve", "plot_learning_curve", "main"]
 
 _CHECKPOINT_DIR = re.compile(r"stage1_(epoch|step)(\d+)$")
 
 
-def epoch_checkpoints(run_dir: str | Path) -> list[tuple[str, float, Path]]:
+def saved_checkpoints(run_dir: str | Path) -> list[tuple[str, float, Path]]:
     """`(label, training minutes when saved, model folder)` for every saved point of an SFT run, in time order.
 
     Points are the end-of-epoch folders `stage1_epoch{N}` and the `stage1_step{S}` folders of
@@ -90,7 +90,7 @@ def learning_curve(
         "points": [],
     }
     for name, run_dir in runs.items():
-        for label, minutes, folder in epoch_checkpoints(run_dir):
+        for label, minutes, folder in saved_checkpoints(run_dir):
             scores, seconds = model_scores(
                 folder, rows, max_new_tokens=max_new_tokens, batch_size=batch_size, lookup_bonus=lookup_bonus
             )

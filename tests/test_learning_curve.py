@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from dual_codet5.learning_curve import _parse_runs, epoch_checkpoints, write_learning_curve
+from dual_codet5.learning_curve import _parse_runs, saved_checkpoints, write_learning_curve
 
 
 def fake_run(tmp_path, epochs=(1, 2), elapsed=(30.0, 90.0), with_eval=True):
@@ -25,9 +25,9 @@ def fake_run(tmp_path, epochs=(1, 2), elapsed=(30.0, 90.0), with_eval=True):
 
 
 @pytest.mark.parametrize("with_eval", [True, False])
-def test_epoch_checkpoints_get_the_minutes_at_the_end_of_their_epoch(tmp_path, with_eval):
+def test_saved_checkpoints_get_the_minutes_at_the_end_of_their_epoch(tmp_path, with_eval):
     run = fake_run(tmp_path, with_eval=with_eval)
-    points = epoch_checkpoints(run)
+    points = saved_checkpoints(run)
     assert [(e, m, f.name) for e, m, f in points] == [
         ("epoch 1", 0.5, "stage1_epoch1"),
         ("epoch 2", 1.5, "stage1_epoch2"),
@@ -40,18 +40,18 @@ def test_step_checkpoints_are_placed_by_their_saved_model_record(tmp_path):
         handle.write(json.dumps({"step": 15, "saved_model_step": 15, "elapsed_s": 60.0}) + "\n")
     (run / "stage1_step15").mkdir()
     (run / "stage1_step15" / "config.json").write_text("{}")
-    labels = [label for label, _, _ in epoch_checkpoints(run)]
+    labels = [label for label, _, _ in saved_checkpoints(run)]
     assert labels == ["epoch 1", "step 15", "epoch 2"]  # in time order
 
 
-def test_epoch_checkpoints_reject_runs_without_times(tmp_path):
+def test_saved_checkpoints_reject_runs_without_times(tmp_path):
     with pytest.raises(ValueError, match="metrics.jsonl"):
-        epoch_checkpoints(tmp_path)
+        saved_checkpoints(tmp_path)
     run = fake_run(tmp_path)
     (run / "stage1_epoch3").mkdir()
     (run / "stage1_epoch3" / "config.json").write_text("{}")
     with pytest.raises(ValueError, match="stage1_epoch3"):
-        epoch_checkpoints(run)
+        saved_checkpoints(run)
 
 
 def test_write_learning_curve_writes_the_plot_and_the_numbers(tmp_path):

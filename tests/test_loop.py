@@ -104,13 +104,18 @@ def test_max_steps_stops_mid_epoch_and_a_finished_run_trains_no_further(tmp_path
     assert again["batches"] == [] and again["epochs_ended"] == []
 
 
-def test_stats_must_keep_their_names(tmp_path):
+def one_weight_run(n_batches: int) -> tuple:
+    """`(accelerator, model, optimizer, scheduler, loader)`: a 1 -> 1 linear model over `n_batches` batches of one."""
     accelerator = Accelerator(cpu=True)
     model = torch.nn.Linear(1, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
-    loader = DataLoader([torch.ones(1)] * 4, batch_size=1)
-    model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
+    loader = DataLoader([torch.ones(1)] * n_batches, batch_size=1)
+    return accelerator, *accelerator.prepare(model, optimizer, loader, scheduler)
+
+
+def test_stats_must_keep_their_names(tmp_path):
+    accelerator, model, optimizer, loader, scheduler = one_weight_run(4)
     settings = LoopSettings(output_dir=str(tmp_path), num_epochs=1, max_train_steps=4, steps_per_epoch=4)
 
     def step_fn(batch, state):
@@ -122,12 +127,7 @@ def test_stats_must_keep_their_names(tmp_path):
 
 
 def test_save_model_fn_every_n_steps_but_not_the_last(tmp_path):
-    accelerator = Accelerator(cpu=True)
-    model = torch.nn.Linear(1, 1)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
-    loader = DataLoader([torch.ones(1)] * 6, batch_size=1)
-    model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
+    accelerator, model, optimizer, loader, scheduler = one_weight_run(6)
     settings = LoopSettings(
         output_dir=str(tmp_path), num_epochs=1, max_train_steps=6, steps_per_epoch=6, save_model_steps=2
     )
