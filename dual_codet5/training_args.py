@@ -133,6 +133,9 @@ class DataArguments:
     exemplar_k: int = field(default=_RETRIEVAL_DEFAULTS.exemplar_k, metadata={"help": _RETRIEVAL_HELP["exemplar_k"]})
     kind_aware: bool = field(default=_RETRIEVAL_DEFAULTS.kind_aware, metadata={"help": _RETRIEVAL_HELP["kind_aware"]})
     compose: bool = field(default=_RETRIEVAL_DEFAULTS.compose, metadata={"help": _RETRIEVAL_HELP["compose"]})
+    adapt_exemplar: bool = field(
+        default=_RETRIEVAL_DEFAULTS.adapt_exemplar, metadata={"help": _RETRIEVAL_HELP["adapt_exemplar"]}
+    )
     train_sample_top: int = field(
         default=_RETRIEVAL_DEFAULTS.train_sample_top, metadata={"help": _RETRIEVAL_HELP["train_sample_top"]}
     )

@@ -67,14 +67,17 @@ def retrieve_manifest(
 ) -> str:
     """The retrieved train manifest for `intent` (retrieval as a system; `""` when nothing matches).
 
-    Ranked as `config` says (default `RetrievalConfig()`: kind-aware, no composition), the format fields are
-    ignored: the answer is always one whole manifest. `bank` defaults to `default_pattern_bank()`.
+    Ranked as `config` says (default `RetrievalConfig()`: kind-aware, no composition, not adapted), the format
+    fields are ignored: the answer is always one whole manifest, adapted to `intent` when `config.adapt_exemplar`.
+    `bank` defaults to `default_pattern_bank()`.
 
     Example: `retrieve_manifest("a CronJob that backs up a database every night")` → a CronJob YAML.
     """
     bank = bank if bank is not None else default_pattern_bank()
     config = config or RetrievalConfig()
-    return bank.manifest_for(intent, kind_aware=config.kind_aware, compose=config.compose)
+    return bank.manifest_for(
+        intent, kind_aware=config.kind_aware, compose=config.compose, adapt=config.adapt_exemplar
+    )
 
 
 def save_retrieval(folder: str | Path, bank: PatternBank, config: RetrievalConfig) -> None:

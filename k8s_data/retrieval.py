@@ -11,7 +11,8 @@ input, in either format (`RetrievalConfig.pattern_format`):
 
 - `skeleton`: the key structure of the best train manifest (`patterns.extract_pattern`);
 - `exemplar`: the best `exemplar_k` train manifests in full, joined by `EXEMPLAR_SEPARATOR` (retrieve and edit, as
-  in REDCODER, Parvez et al. 2021, and CodeT5+, Wang et al. 2023, Table 6).
+  in REDCODER, Parvez et al. 2021, and CodeT5+, Wang et al. 2023, Table 6); with `config.adapt_exemplar` each is
+  first edited by the differences between its train intent and the request (`k8s_data.adapt`).
 
 Kind-aware ranking (`config.kind_aware`): the kinds the intent asks for (`kinds.detect_kinds`) decide first, BM25
 second; when no train file covers them all, one exemplar is composed from the best file plus the documents of
@@ -37,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .adapt import adapt_manifest
 from .formatting import EXEMPLAR_SEPARATOR
 from .kinds import detect_kinds
 from .patterns import extract_pattern
@@ -330,18 +332,25 @@ class PatternBank:
             if texts[0].rstrip("\n") == entry.yaml.rstrip("\n"):
                 return Retrieved(entry, 0.0).pattern  # the stored skeleton, or the skeleton of its YAML
             return extract_pattern(texts[0])
+        if config.adapt_exemplar:
+            texts = [adapt_manifest(t, self.entries[index].intent, intent) for t, index in zip(texts, chosen)]
         texts = [t.strip("\n") for t in texts]
         if rng is not None and config.exemplar_mask_prob > 0:
             texts = [mask_words(t, config.exemplar_mask_prob, rng) for t in texts]
         return EXEMPLAR_SEPARATOR.join(texts)
 
-    def manifest_for(self, intent: str, *, kind_aware: bool = True, compose: bool = False) -> str:
+    def manifest_for(
+        self, intent: str, *, kind_aware: bool = True, compose: bool = False, adapt: bool = False
+    ) -> str:
         """The retrieved YAML for `intent` (retrieval as a system): the best train manifest (with `compose`, plus
-        the documents of requested kinds it lacks from other files); `""` when nothing matches."""
+        the documents of requested kinds it lacks from other files; with `adapt`, edited by the differences
+        between its train intent and `intent`, `k8s_data.adapt`); `""` when nothing matches."""
         ranked = self.ranked(intent, kind_aware=kind_aware, limit=1)
         if not ranked:
             return ""
-        return self.compose(intent, ranked[0]) if kind_aware and compose else self.entries[ranked[0]].yaml
+        entry = self.entries[ranked[0]]
+        text = self.compose(intent, ranked[0]) if kind_aware and compose else entry.yaml
+        return adapt_manifest(text, entry.intent, intent) if adapt else text
 
     # ------------------------------------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> None:

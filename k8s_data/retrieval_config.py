@@ -51,6 +51,13 @@ class RetrievalConfig:
                           "accuracy, because kinds read from prose are often references, not requests "
                           "(docs/retrieval.md)."},
     )
+    adapt_exemplar: bool = field(
+        default=False,
+        metadata={"help": "Exemplar patterns and the retrieved answer: edit each retrieved manifest by the "
+                          "differences between its train intent and the request (k8s_data.adapt: literals swapped "
+                          "slot by slot, the requested namespace added), so what the model copies already carries "
+                          "the request's names."},
+    )
     train_sample_top: int = field(
         default=3,
         metadata={"help": "Training only: pick the pattern uniformly among the best N leak-free candidates, so "
