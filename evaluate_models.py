@@ -71,9 +71,12 @@ DECODING_FIELDS = (
 )
 RESULTS_FILE = "phase2_final_results.json"
 # `--models retrieval=bm25`: a reserved name for the retrieval system (no model: each intent is answered with the YAML
-# of the nearest train intent, `k8s_data.retrieve_manifest`), scored like any model.
+# of the nearest train intent, `k8s_data.retrieve_manifest`), scored like any model. `bm25+adapt`: that manifest
+# adapted to the intent (`k8s_data.adapt`); any name starting with `retrieval` may hold a method, e.g.
+# `retrieval_adapt=bm25+adapt`.
 RETRIEVAL_NAME = "retrieval"
-RETRIEVAL_METHODS = ("bm25",)
+RETRIEVAL_METHODS = ("bm25", "bm25+adapt")
+ADAPT_SUFFIX = "+adapt"
 # `NAME+fallback`: a model whose output is replaced by the retrieved manifest when no candidate is schema-valid.
 FALLBACK_SUFFIX = "+fallback"
 
@@ -88,7 +91,8 @@ class EvalArguments:
             "help": "Models as NAME=PATH (a save_pretrained folder or Hub id); the FIRST is the baseline. A suffix "
             "@key=value,... overrides the decoding of that entry (keys: " + ", ".join(DECODING_FIELDS) + "). "
             f"`{RETRIEVAL_NAME}=bm25` (a reserved name) adds the retrieval system: the YAML of the nearest train "
-            "intent, no model."
+            f"intent, no model; `{RETRIEVAL_NAME}_adapt=bm25+adapt` adds that YAML adapted to the intent "
+            "(k8s_data.adapt)."
         },
     )
     runs: list[str] = field(
@@ -228,7 +232,12 @@ class ModelSpec:
 
     @property
     def is_retrieval(self) -> bool:
-        return self.name == RETRIEVAL_NAME
+        return self.name.startswith(RETRIEVAL_NAME) and self.path in RETRIEVAL_METHODS
+
+    @property
+    def adapt(self) -> bool:
+        """A retrieval system whose answer is adapted to the intent (`bm25+adapt`)."""
+        return self.is_retrieval and self.path.endswith(ADAPT_SUFFIX)
 
     @property
     def system(self) -> str:
@@ -237,7 +246,8 @@ class ModelSpec:
 
     def describe(self) -> str:
         if self.is_retrieval:
-            text = f"{self.path.upper()} retrieval: the YAML of the nearest train intent, no model"
+            text = f"{self.path.split('+')[0].upper()} retrieval: the YAML of the nearest train intent"
+            text += ", adapted to the intent (k8s_data.adapt), no model" if self.adapt else ", no model"
             return text + (", + repair (safe)" if self.decoding.repair else "")
         text = self.decoding.describe()
         return text + (", + retrieval fallback when no candidate is schema-valid" if self.fallback else "")
@@ -287,7 +297,7 @@ def parse_model_specs(entries: Sequence[str], base: Decoding) -> list[ModelSpec]
                 f"{entry!r}: {RETRIEVAL_NAME!r} is reserved for the retrieval system; give "
                 f"{RETRIEVAL_NAME}={'|'.join(RETRIEVAL_METHODS)}, or another name for a model"
             )
-        if name == RETRIEVAL_NAME and any(k not in ("repair",) for k in changes):
+        if name.startswith(RETRIEVAL_NAME) and path in RETRIEVAL_METHODS and any(k != "repair" for k in changes):
             raise ValueError(f"{entry!r}: the retrieval system generates nothing; only @repair=... applies")
         specs.append(ModelSpec(name=name, path=path, decoding=dataclasses.replace(base, **changes)))
     return specs
@@ -397,18 +407,18 @@ def evaluation_bank(args: EvalArguments) -> Any:
 
 
 class _Retriever:
-    """`k8s_data.retrieve_manifest` with a cache per (bank, intent): the fallback rows and the retrieval system ask
-    for the same manifests."""
+    """`k8s_data.retrieve_manifest` with a cache per (bank, intent, adapt): the fallback rows and the retrieval
+    system ask for the same manifests."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[int, str], str] = {}
+        self._cache: dict[tuple[int, str, bool], str] = {}
 
-    def __call__(self, intent: str, bank: Any) -> str:
-        from k8s_data import retrieve_manifest
+    def __call__(self, intent: str, bank: Any, adapt: bool = False) -> str:
+        from k8s_data import RetrievalConfig, retrieve_manifest
 
-        key = (id(bank), intent)
+        key = (id(bank), intent, adapt)
         if key not in self._cache:
-            self._cache[key] = retrieve_manifest(intent, bank)
+            self._cache[key] = retrieve_manifest(intent, bank, RetrievalConfig(adapt_exemplar=adapt))
         return self._cache[key]
 
 
@@ -441,14 +451,17 @@ def finalize_outputs(candidates: Sequence[list[str]], decoding: Decoding) -> lis
 
 
 # ------------------------------------------------------------------------------------------------------ evaluation
-def _with_fallback(rows: list[dict], shard_examples: Sequence[dict], bank: Any, retrieve: _Retriever, repair: bool):
+def _with_fallback(
+    rows: list[dict], shard_examples: Sequence[dict], bank: Any, retrieve: _Retriever, repair: bool, adapt: bool
+):
     """Copies of a model's rows where every example without a schema-valid candidate gets the retrieved manifest
-    (repaired too when the entry repairs), as `generate_manifest(..., fallback="retrieval")` does."""
+    (adapted when the model's retrieval settings adapt exemplars; repaired too when the entry repairs), as
+    `generate_manifest(..., fallback="retrieval")` does."""
     out = []
     for ex, row in zip(shard_examples, rows):
         row = {**row, "repaired_checks": list(row["repaired_checks"])}
         if not row["chosen_schema_valid"]:
-            (fallback,) = finalize_outputs([[retrieve(ex["intent"], bank)]], Decoding(repair=repair))
+            (fallback,) = finalize_outputs([[retrieve(ex["intent"], bank, adapt)]], Decoding(repair=repair))
             row.update(
                 prediction=fallback["prediction"],
                 raw_prediction=fallback["raw_prediction"],
@@ -508,7 +521,7 @@ def generate_all(
             with accelerator.split_between_processes(indices) as shard:
                 for spec in group:
                     start = time.perf_counter()
-                    texts = [[retrieve(examples[i]["intent"], bank)] for i in shard]
+                    texts = [[retrieve(examples[i]["intent"], bank, spec.adapt)] for i in shard]
                     generated_at = time.perf_counter()
                     rows = finalize_outputs(texts, spec.decoding)
                     for row in rows:
@@ -550,7 +563,7 @@ def generate_all(
                     finalized[(key, dec.repair)] = finalize_outputs(generated[key], dec)
                 rows = [{**row, "pattern": p} for row, p in zip(finalized[(key, dec.repair)], patterns)]
                 if spec.fallback:
-                    rows = _with_fallback(rows, shard_examples, bank, retrieve, dec.repair)
+                    rows = _with_fallback(rows, shard_examples, bank, retrieve, dec.repair, config.adapt_exemplar)
                 finish(spec, rows, shard, start, generated_at)
         del loaded
         gc.collect()

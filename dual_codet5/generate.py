@@ -379,7 +379,8 @@ def generate_manifests(
         n: candidates per intent (best-of-n; 1 = plain decoding).
         repair: run `k8s_scoring.repair` on every candidate before reranking.
         fallback: `"none"`, or `"retrieval"`: when no candidate is schema-valid, return the retrieved manifest of
-            the nearest train intent (`k8s_data.retrieve_manifest` with the model's own bank) instead, marked by
+            the nearest train intent (`k8s_data.retrieve_manifest` with the model's own bank; adapted to the intent
+            when the model's retrieval settings adapt exemplars) instead, marked by
             `result.source == "retrieval-fallback"` (repaired too with `repair=True`).
         patterns: one pattern per intent; `None` entries (or `patterns=None`) are retrieved as the model was
             trained: with the pattern bank and retrieval settings saved in its folder (`k8s_data.load_retrieval`;
@@ -417,9 +418,11 @@ def generate_manifests(
         patterns = [bank.pattern_for(i, config) if p is None else p for i, p in zip(intents, patterns)]
     fallback_texts: list[str | None] = [None] * len(intents)
     if fallback == "retrieval":
-        from k8s_data import retrieve_manifest
+        from k8s_data import RetrievalConfig, retrieve_manifest
 
-        fallback_texts = [retrieve_manifest(intent, bank) for intent in intents]
+        # ranked as retrieval always ranks; adapted to the intent when the model's exemplars are
+        fallback_config = RetrievalConfig(adapt_exemplar=config.adapt_exemplar)
+        fallback_texts = [retrieve_manifest(intent, bank, fallback_config) for intent in intents]
     if seed is not None:
         from transformers import set_seed
 
