@@ -31,17 +31,21 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING)
 
     validation = validation_rows(args.max_examples)
-    retrieval = retrieval_scores(validation)
-    results: dict[str, dict] = {"retrieval=bm25": summarize(retrieval)}
+    retrieval = {adapt: retrieval_scores(validation, adapt=adapt) for adapt in (False, True)}
+    results: dict[str, dict] = {
+        "retrieval=bm25": summarize(retrieval[False]),
+        "retrieval_adapt=bm25+adapt": summarize(retrieval[True]),
+    }
     for folder, bonus in ((f, b) for f in args.models for b in args.lookup_bonus):
         scores, seconds = model_scores(
             folder, validation, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size, lookup_bonus=bonus
         )
         name = folder + (f" lookup {bonus:g}" if bonus else "")
-        results[name] = {**summarize(scores), "config": load_retrieval(folder)[1].to_dict(), "seconds": seconds}
+        config = load_retrieval(folder)[1]
+        results[name] = {**summarize(scores), "config": config.to_dict(), "seconds": seconds}
         used = sum(s["schema_valid"] == 1 for s in scores) / len(scores)
-        results[name + " +fallback"] = {
-            **summarize(with_fallback(scores, retrieval)),
+        results[name + " +fallback"] = {  # the model's own fallback: adapted when its exemplars are
+            **summarize(with_fallback(scores, retrieval[config.adapt_exemplar])),
             "config": f"model answer used for {100 * used:.0f} %",
         }
     print(f"validation, first {len(validation)} examples, greedy, max_new_tokens {args.max_new_tokens}")

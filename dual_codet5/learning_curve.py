@@ -79,14 +79,16 @@ def learning_curve(
     """Score every epoch checkpoint of every run (and retrieval) on the same validation intents.
 
     Returns:
-        `{"examples": n, "retrieval": summary, "points": [{"run", "epoch", "minutes", "codebleu", "schema_valid",
-        ...}, ...]}` with `dual_codet5.validation.summarize` numbers.
+        `{"examples": n, "retrieval": summary, "retrieval_adapt": summary, "points": [{"run", "epoch", "minutes",
+        "codebleu", "schema_valid", ...}, ...]}` with `dual_codet5.validation.summarize` numbers (`retrieval_adapt`:
+        the retrieved manifest adapted to the intent, `k8s_data.adapt`).
     """
     rows = validation_rows(max_examples)
     result: dict[str, Any] = {
         "examples": len(rows),
         "lookup_bonus": lookup_bonus,
         "retrieval": summarize(retrieval_scores(rows)),
+        "retrieval_adapt": summarize(retrieval_scores(rows, adapt=True)),
         "points": [],
     }
     for name, run_dir in runs.items():
@@ -101,7 +103,7 @@ def learning_curve(
 
 
 def plot_learning_curve(result: dict[str, Any], path: str | Path, title: str = "") -> None:
-    """Two panels (CodeBLEU, schema-valid %) against training minutes; retrieval dashed."""
+    """Two panels (CodeBLEU, schema-valid %) against training minutes; retrieval dashed, adapted retrieval dotted."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -113,6 +115,8 @@ def plot_learning_curve(result: dict[str, Any], path: str | Path, title: str = "
             points = [p for p in result["points"] if p["run"] == name]
             ax.plot([p["minutes"] for p in points], [p[key] for p in points], marker="o", label=name)
         ax.axhline(result["retrieval"][key], color="grey", linestyle="--", label="retrieval")
+        if "retrieval_adapt" in result:  # results written before adaptation existed lack it
+            ax.axhline(result["retrieval_adapt"][key], color="black", linestyle=":", label="retrieval + adapt")
         ax.set_xlabel("training minutes (wall clock)")
         ax.set_ylabel(label)
         ax.set_ylim(bottom=0)
@@ -134,7 +138,9 @@ def write_learning_curve(result: dict[str, Any], output_dir: str | Path, title: 
     with open(output_dir / "learning_curve.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
-        writer.writerow({"run": "retrieval", "checkpoint": "", "minutes": "", **result["retrieval"]})
+        for baseline in ("retrieval", "retrieval_adapt"):
+            if baseline in result:
+                writer.writerow({"run": baseline, "checkpoint": "", "minutes": "", **result[baseline]})
         for point in result["points"]:
             writer.writerow({k: point[k] for k in fields})
     png = output_dir / "learning_curve.png"

@@ -27,12 +27,14 @@ def validation_rows(max_examples: int | None = None) -> list[dict[str, Any]]:
     return validation[:max_examples] if max_examples is not None else validation
 
 
-def retrieval_scores(rows: Sequence[dict[str, Any]]) -> list[dict[str, float]]:
-    """`score(retrieved manifest, reference)` per row, retrieval from the default (train split) bank."""
-    from k8s_data import retrieve_manifest
+def retrieval_scores(rows: Sequence[dict[str, Any]], adapt: bool = False) -> list[dict[str, float]]:
+    """`score(retrieved manifest, reference)` per row, retrieval from the default (train split) bank; with `adapt`,
+    the manifest adapted to the intent (`k8s_data.adapt`)."""
+    from k8s_data import RetrievalConfig, retrieve_manifest
     from k8s_scoring import score
 
-    return [score(retrieve_manifest(r["intent"]), r["yaml"]) for r in rows]
+    config = RetrievalConfig(adapt_exemplar=adapt)
+    return [score(retrieve_manifest(r["intent"], config=config), r["yaml"]) for r in rows]
 
 
 def model_scores(

@@ -69,6 +69,11 @@ def test_write_learning_curve_writes_the_plot_and_the_numbers(tmp_path):
     rows = list(csv.DictReader(open(tmp_path / "curve" / "learning_curve.csv")))
     assert [r["run"] for r in rows] == ["retrieval", "dual", "dual"] and rows[2]["codebleu"] == "55.0"
     assert json.loads((tmp_path / "curve" / "learning_curve.json").read_text()) == result
+    # with the adapted retrieval line (results without it, as above, still plot)
+    write_learning_curve({**result, "retrieval_adapt": {**summary, "codebleu": 53.0}}, tmp_path / "curve2")
+    rows = list(csv.DictReader(open(tmp_path / "curve2" / "learning_curve.csv")))
+    assert [r["run"] for r in rows] == ["retrieval", "retrieval_adapt", "dual", "dual"]
+    assert rows[1]["codebleu"] == "53.0"
 
 
 def test_parse_runs_needs_name_and_folder():
