@@ -145,9 +145,12 @@ def stage_commands(config: dict, out: Path, tok_dir: Path, seed: int | None) -> 
               f"rl_dual={final['rl_dual']}"]  # fmt: skip
     if "sft_t5" in commands:
         models.append(f"t5={final['sft_t5']}")
-    retrieval = f"{RETRIEVAL_NAME}={RETRIEVAL_METHOD}"
+    retrieval = [f"{RETRIEVAL_NAME}={RETRIEVAL_METHOD}"]
+    if config.get("retrieval_adapt"):
+        # retrieval's manifest adapted to the intent (k8s_data.adapt): the strongest simple baseline, shown as a row
+        retrieval.append(f"{RETRIEVAL_NAME}_adapt={RETRIEVAL_METHOD}+adapt")
     # the first entry is what every other row is tested against: retrieval when the preset says it is the bar
-    models = [retrieval, *models] if config.get("retrieval_first") else [*models, retrieval]
+    models = [*retrieval, *models] if config.get("retrieval_first") else [*models, *retrieval]
     commands["evaluate"] = [sys.executable, "evaluate_models.py", "--models", *models, "--output_dir",
                             str(out / "eval"), *map(str, config.get("evaluate_args", []))]  # fmt: skip
     if config.get("curve"):

@@ -55,7 +55,8 @@ def test_cpu_preset_tests_every_row_against_retrieval_with_a_copying_single_enco
     assert baseline[baseline.index("--model_type") + 1] == "single"
     evaluate = next(c for c in commands if "evaluate_models.py" in c)
     models = evaluate[evaluate.index("--models") + 1 : evaluate.index("--output_dir")]
-    assert models[0] == "retrieval=bm25" and models[1] == f"single={tmp_path}/sft_baseline/final"
+    assert models[:2] == ["retrieval=bm25", "retrieval_adapt=bm25+adapt"]  # the bar first, then the adapted one
+    assert models[2] == f"single={tmp_path}/sft_baseline/final"
     curve = next(c for c in commands if "dual_codet5.learning_curve" in c)
     assert f"sft_dual={tmp_path}/sft_dual" in curve
 
