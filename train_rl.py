@@ -48,8 +48,10 @@ from accelerate import Accelerator
 from accelerate.logging import get_logger
 from accelerate.utils import set_seed
 from torch.utils.data import DataLoader
+from transformers import LogitsProcessorList
 
 from dual_codet5.collate import LengthGroupedSampler, Seq2SeqCollator, example_lengths, tokenize_dataset
+from dual_codet5.lookup import ExemplarLookupLogitsProcessor, expected_tokens
 from dual_codet5.loop import LoopSettings, LoopState, train_loop
 from dual_codet5.precision import keep_feed_forward_fp32
 from dual_codet5.rl import (
@@ -78,6 +80,7 @@ logger = get_logger(__name__)
 
 ENCODER_INPUTS = ("input_ids", "attention_mask", "pattern_input_ids", "pattern_attention_mask")
 SCORE_PARTS = ("codebleu", "bp", "security", "complexity", "yaml_valid", "schema_valid")
+LOOKUP_MAX_NGRAM = 8  # as `generate_yaml`'s default
 
 
 def encoder_inputs(batch: dict[str, torch.Tensor], repeat: int = 1) -> dict[str, torch.Tensor]:
@@ -166,15 +169,28 @@ def disable_dropout(model: torch.nn.Module) -> torch.nn.Module:
 
 @torch.no_grad()
 def sample_completions(
-    model: torch.nn.Module, batch: dict[str, torch.Tensor], args: RLArguments, accelerator: Accelerator
+    model: torch.nn.Module,
+    batch: dict[str, torch.Tensor],
+    args: RLArguments,
+    accelerator: Accelerator,
+    exemplars: list[list[int]] | None = None,
+    eos_token_id: int | None = None,
 ) -> torch.Tensor:
     """k samples per prompt from one `generate` call (encoders and fusion run once per prompt).
+
+    Args:
+        exemplars: with `args.lookup_bonus > 0`, the token ids of each prompt's exemplar: the samples are drawn with
+            the exemplar lookup (`dual_codet5.lookup.ExemplarLookupLogitsProcessor`), as users' decoding runs.
 
     Returns:
         `torch.LongTensor` of shape `(num_prompts * k, 1 + T)`, starting with the decoder start token; the k samples
         of a prompt are contiguous.
     """
     unwrapped = accelerator.unwrap_model(model)
+    extra: dict[str, Any] = {}
+    if exemplars is not None and args.lookup_bonus > 0:
+        lookup = ExemplarLookupLogitsProcessor(exemplars, args.lookup_bonus, eos_token_id, LOOKUP_MAX_NGRAM)
+        extra["logits_processor"] = LogitsProcessorList([lookup])
     with accelerator.autocast():
         return unwrapped.generate(
             **encoder_inputs(batch),
@@ -184,7 +200,31 @@ def sample_completions(
             temperature=args.temperature,
             top_k=args.top_k,  # 0 = off (None would fall back to generation_config's 50)
             top_p=args.top_p,
+            **extra,
         )
+
+
+def lookup_targets(
+    exemplars: list[list[int]], tokens: torch.Tensor, mask: torch.Tensor, k: int, eos_token_id: int
+) -> torch.Tensor:
+    """The token the lookup expected at every sampled position (`dual_codet5.lookup.expected_tokens`), -1 where it
+    gave no bonus or after the completion.
+
+    Args:
+        exemplars: one per prompt (`P`).
+        tokens (`torch.LongTensor` of shape `(P * k, T)`): the samples, the k of a prompt contiguous.
+        mask (`torch.Tensor` of shape `(P * k, T)`): 1 on the completion (`completion_mask`).
+
+    Returns:
+        `torch.LongTensor` of shape `(P * k, T)`.
+    """
+    out = torch.full_like(tokens, -1)
+    lengths = mask.sum(dim=1).tolist()
+    for row, ids in enumerate(tokens.tolist()):
+        n = int(lengths[row])
+        expected = expected_tokens(exemplars[row // k], ids[:n], eos_token_id, LOOKUP_MAX_NGRAM)
+        out[row, :n] = torch.tensor(expected, dtype=tokens.dtype)
+    return out
 
 
 @torch.no_grad()
@@ -319,15 +359,33 @@ def main(argv: list[str] | None = None, reward_fn=None) -> Path:
     # ---- loop (dual_codet5.loop: resume, accumulation, clipping, logging, checkpoints; this stage's parts below)
     k = args.num_samples
     eos_id = tokenizer.eos_token_id
+    if args.lookup_bonus > 0 and data_args.pattern_format != "exemplar":
+        raise ValueError("--lookup_bonus needs exemplar patterns (the model reads skeletons: nothing to look up)")
+    train_patterns = list(dsd["train"]["k8s_pattern"])
+    exemplar_cache: dict[int, list[int]] = {}
+
+    def batch_exemplars(batch: dict[str, torch.Tensor]) -> list[list[int]]:
+        """Token ids of each prompt's exemplar (its full pattern text, as `generate_yaml`'s lookup reads it)."""
+        out = []
+        for index in batch["example_index"].tolist():
+            if index not in exemplar_cache:
+                text = train_patterns[index]
+                ids = tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"] if text else []
+                exemplar_cache[index] = ids
+            out.append(exemplar_cache[index])
+        return out
     last: dict[str, Any] = {}  # the latest batch's prompts, completions and rewards, for the logged samples
 
     def rl_step(batch: dict[str, torch.Tensor], state: LoopState) -> tuple[torch.Tensor, dict[str, float]]:
         # 1. sample k completions per intent: (P, L) prompts -> (P * k, 1 + T) sequences. The sampling seed is a
         # function of (seed, batches consumed, process), so a resumed run draws exactly the samples the original drew
         torch.manual_seed(args.seed + 1_000_003 * state.batches_seen + 7919 * accelerator.process_index)
-        sequences = sample_completions(model, batch, args, accelerator)
+        exemplars = batch_exemplars(batch) if args.lookup_bonus > 0 else None
+        sequences = sample_completions(model, batch, args, accelerator, exemplars, eos_id)
         tokens = sequences[:, 1:]  # (P * k, T): drop the decoder start token
         mask = completion_mask(tokens, eos_id)  # (P * k, T)
+        # with the lookup, the policy is the model + lookup: the bonus the lookup gave at each position, (P * k, T)
+        expected = lookup_targets(exemplars, tokens, mask, k, eos_id) if exemplars is not None else None
         texts = tokenizer.batch_decode(tokens, skip_special_tokens=True)
         refs = [train_refs[i] for i in batch["example_index"].tolist() for _ in range(k)]
 
@@ -337,10 +395,10 @@ def main(argv: list[str] | None = None, reward_fn=None) -> Path:
         # 3. log-probs of the sampled tokens under the policy (with grad) and the frozen SFT model
         # (each prompt encoded once, its encoding repeated for its k samples)
         logits = sequence_logits(model, batch, sequences[:, :-1], k, accelerator)  # (P * k, T, V)
-        logprobs = gather_token_logprobs(logits, tokens, args.temperature)  # (P * k, T)
+        logprobs = gather_token_logprobs(logits, tokens, args.temperature, expected, args.lookup_bonus)  # (P * k, T)
         with torch.no_grad(), accelerator.autocast():
             ref_logits = sequence_logits(ref_model, batch, sequences[:, :-1], k, accelerator)
-            ref_logprobs = gather_token_logprobs(ref_logits, tokens, args.temperature)  # (P * k, T)
+            ref_logprobs = gather_token_logprobs(ref_logits, tokens, args.temperature, expected, args.lookup_bonus)
             del ref_logits
 
         # 4. KL folded into the reward, RLOO baseline over the k samples, gamma discount: (P * k, T)

@@ -27,7 +27,9 @@ from collections.abc import Sequence
 import torch
 from transformers import LogitsProcessor
 
-__all__ = ["DEFAULT_BONUS", "Alignment", "ExemplarLookupLogitsProcessor", "advance", "default_bonus"]
+__all__ = [
+    "DEFAULT_BONUS", "Alignment", "ExemplarLookupLogitsProcessor", "advance", "default_bonus", "expected_tokens",
+]
 
 #: the bonus `dual-codet5 generate` uses for models trained on exemplar patterns, chosen on the validation split
 #: (docs/decoding.md, "Exemplar lookup")
@@ -62,6 +64,35 @@ def advance(exemplar: Sequence[int], state: Alignment, generated: Sequence[int],
             if exemplar[start : start + n] == suffix:
                 return start + n, start + n
     return -1, floor
+
+
+def expected_tokens(
+    exemplar: Sequence[int], tokens: Sequence[int], eos_token_id: int, max_ngram: int = 8
+) -> list[int]:
+    """The token the lookup expected (and gave the bonus to) at each position of a finished output, -1 where the
+    output was off the exemplar: what `ExemplarLookupLogitsProcessor` did while `tokens` were generated, replayed.
+
+    Used by RL, whose policy is the model with the lookup (`dual_codet5.rl.gather_token_logprobs`).
+
+    Args:
+        exemplar: the exemplar's token ids (without `</s>`); empty: -1 everywhere.
+        tokens: the generated tokens (decoder start token excluded), up to and including `</s>`.
+        eos_token_id: expected at the end of the exemplar.
+        max_ngram: as in `ExemplarLookupLogitsProcessor`.
+
+    Returns:
+        One token id or -1 per position of `tokens`.
+    """
+    if not exemplar:
+        return [-1] * len(tokens)
+    out: list[int] = []
+    state: Alignment = (0, 0)
+    for t in range(len(tokens)):
+        if t:
+            state = advance(exemplar, state, tokens[:t], max_ngram)
+        pointer = state[0]
+        out.append(-1 if pointer < 0 else exemplar[pointer] if pointer < len(exemplar) else eos_token_id)
+    return out
 
 
 class ExemplarLookupLogitsProcessor(LogitsProcessor):

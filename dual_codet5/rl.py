@@ -25,6 +25,7 @@ choice, kept as the default and documented in docs/training.md.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -174,23 +175,43 @@ def token_advantages(
     return (returns - baseline * discount_weights(mask_f, gamma)) * mask_f
 
 
-def gather_token_logprobs(logits: torch.Tensor, tokens: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
-    """Log-probability of each chosen token under ``softmax(logits / temperature)``.
+def gather_token_logprobs(
+    logits: torch.Tensor,
+    tokens: torch.Tensor,
+    temperature: float = 1.0,
+    lookup_tokens: torch.Tensor | None = None,
+    lookup_bonus: float = 0.0,
+) -> torch.Tensor:
+    """Log-probability of each chosen token under ``softmax(logits / temperature)``, or, with an exemplar lookup,
+    under ``softmax((logits + bonus * onehot(expected)) / temperature)``: the distribution `generate` samples from
+    when `dual_codet5.lookup.ExemplarLookupLogitsProcessor` runs before the temperature (as transformers orders them).
 
-    The samples come from the temperature-scaled distribution, so the policy that REINFORCE differentiates (and the
-    one the KL compares with the SFT model) must be that distribution too; at temperature 1 it is the model's own.
+    The samples come from that distribution, so the policy that REINFORCE differentiates (and the one the KL compares
+    with the SFT model) must be it too; at temperature 1 without lookup it is the model's own. The lookup term needs
+    no second `(batch, seq, vocab)` tensor: with `p_e` the probability of the expected token and `b = bonus / T`,
+    `log p'(y) = log p(y) + b [y = e] - log(1 + p_e (e^b - 1))`.
 
     Args:
         logits (`torch.Tensor` of shape `(batch_size, seq_len, vocab_size)`).
         tokens (`torch.LongTensor` of shape `(batch_size, seq_len)`).
         temperature (`float`): the sampling temperature (> 0).
+        lookup_tokens (`torch.LongTensor` of shape `(batch_size, seq_len)`, *optional*): the token the lookup
+            expected at each position, -1 where it gave no bonus (`dual_codet5.lookup.expected_tokens`).
+        lookup_bonus (`float`): the lookup's bonus (0 = no lookup).
 
     Returns:
         `torch.Tensor` of shape `(batch_size, seq_len)` (float32).
     """
     logprobs = torch.log_softmax(logits.float() / temperature, dim=-1)
     # (batch_size, seq_len, 1) -> (batch_size, seq_len)
-    return logprobs.gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
+    chosen = logprobs.gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
+    if lookup_tokens is None or lookup_bonus == 0:
+        return chosen
+    on = lookup_tokens >= 0
+    expected = logprobs.gather(-1, lookup_tokens.clamp(min=0).unsqueeze(-1)).squeeze(-1)  # (batch_size, seq_len)
+    b = lookup_bonus / temperature
+    log_norm = torch.log1p(expected.exp() * math.expm1(b))
+    return torch.where(on, chosen + b * (tokens == lookup_tokens).float() - log_norm, chosen)
 
 
 def policy_gradient_loss(logprobs: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

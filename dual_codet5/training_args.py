@@ -284,6 +284,14 @@ class RLArguments(RunArguments):
     top_k: int = field(default=0, metadata={"help": "Top-k sampling (0 = off)."})
     top_p: float = field(default=1.0, metadata={"help": "Nucleus sampling (1.0 = off)."})
     max_new_tokens: int = field(default=512, metadata={"help": "Max sampled completion length."})
+    lookup_bonus: float = field(
+        default=0.0,
+        metadata={
+            "help": "Exemplar lookup while sampling (dual_codet5.lookup; exemplar patterns only): the policy is the "
+            "model with the lookup, the decoding users get, and its log-probs (and the reference's) include it. "
+            "Samples stay close to the retrieved manifest, so groups differ in reward. 0 = the model alone."
+        },
+    )
     reward_weights: list[float] = field(
         default_factory=lambda: [0.3, 0.4, 0.2, 0.1],
         metadata={"help": "Weights of CodeBLEU, best practices, security, complexity in the reward."},
@@ -310,6 +318,8 @@ class RLArguments(RunArguments):
             raise ValueError("--kl_beta must be >= 0")
         if not self.temperature > 0:
             raise ValueError(f"--temperature must be > 0, got {self.temperature}")
+        if self.lookup_bonus < 0:
+            raise ValueError(f"--lookup_bonus must be >= 0, got {self.lookup_bonus}")
         if len(self.reward_weights) != 4:
             raise ValueError("--reward_weights takes 4 numbers: codebleu bp security complexity")
 

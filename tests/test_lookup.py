@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dual_codet5.lookup import ExemplarLookupLogitsProcessor, advance, default_bonus
+from dual_codet5.lookup import ExemplarLookupLogitsProcessor, advance, default_bonus, expected_tokens
 from k8s_data import RetrievalConfig
 from tests.test_fallback import junk_model, model_with_bank  # noqa: F401  (fixtures)
 
@@ -89,3 +89,37 @@ def test_generate_turns_the_lookup_on_for_exemplar_models_only(model_with_bank, 
     folder, _, _ = model_with_bank  # saved with exemplar retrieval settings
     assert _default_lookup_bonus(load_for_inference(str(folder), device="cpu")) == DEFAULT_BONUS
     assert _default_lookup_bonus(load_for_inference(str(junk_model), device="cpu")) == 0.0  # no retrieval files
+
+
+def test_expected_tokens_replays_what_the_processor_did():
+    # the processor's bonus at every step of a generation equals the replayed expectation (RL's policy log-probs)
+    generated = [1, 2, NL, 3, 99, NL, 5, 6, NL, 5, 7, NL, 0]  # an edit ("99") and back, then </s>
+    processor = ExemplarLookupLogitsProcessor([EXEMPLAR], bonus=1.0, eos_token_id=0)
+    seen = []
+    for t in range(len(generated)):
+        out = processor(torch.tensor([[0, *generated[:t]]]), torch.zeros(1, 100))
+        seen.append(int(out[0].argmax()) if out.abs().sum() else -1)
+    assert expected_tokens(EXEMPLAR, generated, eos_token_id=0) == seen
+    assert seen[4] == 4 and seen[5] == -1 and seen[-1] == 0  # expected "4", off after the edit, </s> at the end
+    assert expected_tokens([], generated, eos_token_id=0) == [-1] * len(generated)
+
+
+def test_rl_logprobs_with_the_lookup_are_those_of_the_biased_distribution():
+    from dual_codet5.rl import gather_token_logprobs
+
+    torch.manual_seed(0)
+    logits = torch.randn(3, 5, 11)
+    tokens = torch.randint(0, 11, (3, 5))
+    expected = torch.randint(-1, 11, (3, 5))
+    expected[0, :3] = tokens[0, :3]  # some positions where the sample took the bonus token
+    bonus, temperature = 4.0, 0.7
+    onehot = torch.zeros_like(logits)
+    on = expected >= 0
+    onehot[on.nonzero(as_tuple=True) + (expected[on],)] = bonus
+    explicit = torch.log_softmax((logits + onehot) / temperature, -1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
+    got = gather_token_logprobs(logits, tokens, temperature, expected, bonus)
+    torch.testing.assert_close(got, explicit)
+    # no lookup: the plain tempered log-probs
+    plain = torch.log_softmax(logits / temperature, -1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
+    torch.testing.assert_close(gather_token_logprobs(logits, tokens, temperature), plain)
+    torch.testing.assert_close(gather_token_logprobs(logits, tokens, temperature, expected, 0.0), plain)

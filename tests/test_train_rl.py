@@ -320,3 +320,21 @@ def test_rl_samples_with_the_patterns_its_init_model_was_trained_with(tmp_path):
     assert (data_args.pattern_format, data_args.exemplar_k, data_args.train_sample_top) == ("exemplar", 1, 1)
     # a preset / folder without retrieval files keeps the command line's settings
     assert not train_rl.adopt_init_retrieval(ModelArguments(init_from="tiny"), DataArguments())
+
+
+def test_rl_with_the_exemplar_lookup_samples_the_exemplar_and_starts_at_zero_kl(data, tmp_path):
+    # a random tiny model with a huge lookup bonus writes its exemplar (the pattern column) token for token; the
+    # policy and the reference are both "model + lookup", so the first step's KL is 0 as without the lookup
+    train_rl.main(
+        rl_flags(data, tmp_path, "--max_steps", "1", "--pattern_format", "exemplar", "--lookup_bonus", "60",
+                 "--max_new_tokens", "40", "--num_sample_logs", "8"),
+        reward_fn=toy_reward,
+    )  # fmt: skip
+    samples = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
+    exemplar = "apiVersion: apps/v1 kind: Deployment spec: replicas: <int>"  # the tiny tokenizer drops newlines
+    assert len(samples) == 8 and all(" ".join(s["completion"].split()) == exemplar for s in samples)
+    record = read_metrics(tmp_path / "metrics.jsonl")[0]
+    assert record["rl/kl"] == pytest.approx(0.0, abs=1e-5)
+    # skeleton patterns are no text to look up
+    with pytest.raises(ValueError, match="needs exemplar patterns"):
+        train_rl.main(rl_flags(data, tmp_path / "bad", "--max_steps", "1", "--lookup_bonus", "4"), reward_fn=toy_reward)
