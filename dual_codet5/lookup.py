@@ -32,8 +32,8 @@ __all__ = [
 ]
 
 #: the bonus `dual-codet5 generate` uses for models trained on exemplar patterns, chosen on the validation split
-#: (docs/decoding.md, "Exemplar lookup")
-DEFAULT_BONUS = 4.0
+#: for what users get, the model's own answer (docs/decoding.md, "Exemplar lookup")
+DEFAULT_BONUS = 10.0
 
 # (pointer to the exemplar token expected next, or -1 when off the exemplar; first exemplar position a re-alignment
 # may use)

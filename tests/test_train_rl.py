@@ -337,4 +337,6 @@ def test_rl_with_the_exemplar_lookup_samples_the_exemplar_and_starts_at_zero_kl(
     assert record["rl/kl"] == pytest.approx(0.0, abs=1e-5)
     # skeleton patterns are no text to look up
     with pytest.raises(ValueError, match="needs exemplar patterns"):
-        train_rl.main(rl_flags(data, tmp_path / "bad", "--max_steps", "1", "--lookup_bonus", "4"), reward_fn=toy_reward)
+        train_rl.main(
+            rl_flags(data, tmp_path / "bad", "--max_steps", "1", "--lookup_bonus", "4"), reward_fn=toy_reward
+        )
