@@ -25,7 +25,6 @@ choice, kept as the default and documented in docs/training.md.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
@@ -210,7 +209,8 @@ def gather_token_logprobs(
     on = lookup_tokens >= 0
     expected = logprobs.gather(-1, lookup_tokens.clamp(min=0).unsqueeze(-1)).squeeze(-1)  # (batch_size, seq_len)
     b = lookup_bonus / temperature
-    log_norm = torch.log1p(expected.exp() * math.expm1(b))
+    # log(1 + p_e (e^b - 1)) = log((1 - p_e) + p_e e^b), written so that a large b or p_e -> 0 / 1 stays finite
+    log_norm = torch.logaddexp(expected + b, torch.log1p(-expected.exp().clamp(max=1.0)))
     return torch.where(on, chosen + b * (tokens == lookup_tokens).float() - log_norm, chosen)
 
 

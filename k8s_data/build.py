@@ -61,7 +61,12 @@ class BuildOptions:
         """A stable string of all options, for cache keys."""
         from dataclasses import asdict
 
-        return json.dumps(asdict(self), sort_keys=True)
+        from .adapt import ADAPT_VERSION
+
+        options = asdict(self)
+        if self.retrieval.adapt_exemplar:  # adapted patterns change with the rules: a new version, a new cache
+            options["adapt_version"] = ADAPT_VERSION
+        return json.dumps(options, sort_keys=True)
 
 
 def attach_patterns(

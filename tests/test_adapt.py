@@ -155,3 +155,40 @@ def test_evaluate_models_knows_the_adapted_retrieval_row():
     assert not model.is_retrieval  # a model whose name starts with "retrieval" stays a model
     with pytest.raises(ValueError, match="only @repair"):
         evaluate_models.parse_model_specs(["retrieval_adapt=bm25+adapt@num_beams=2"], base)
+
+
+CLUSTER_ROLE = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\n"
+
+
+def test_a_namespace_goes_to_the_first_namespaced_document_never_to_a_cluster_scoped_one():
+    out = add_namespace(CLUSTER_ROLE + "---\n" + POD, "a Pod", "a Pod in the shop namespace")
+    role, pod = (yaml.safe_load(d) for d in out.split("---\n"))
+    assert "namespace" not in role["metadata"] and pod["metadata"]["namespace"] == "shop"
+    assert add_namespace(CLUSTER_ROLE, "a role", "a role in the shop namespace") == CLUSTER_ROLE
+    namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n"
+    out = add_namespace(namespace + "---\n" + POD, "a Pod", "a Namespace shop and a Pod in the shop namespace")
+    assert yaml.safe_load(out.split("---\n")[0]) == yaml.safe_load(namespace)  # a Namespace has no namespace
+
+
+def test_a_differing_namespace_is_swapped_and_prose_is_no_namespace():
+    with_ns = POD.replace("  name: cpu-demo\n", "  name: cpu-demo\n  namespace: dev\n", 1)
+    out = add_namespace(with_ns, "a Pod in the dev namespace", "a Pod in the shop namespace")
+    assert yaml.safe_load(out)["metadata"]["namespace"] == "shop"
+    # "in the same namespace" names no namespace
+    assert add_namespace(POD, "a Pod", "a NetworkPolicy for pods in the same namespace") == POD
+
+
+def test_a_number_is_replaced_only_where_it_occurs_once():
+    deployment = "kind: Deployment\nspec:\n  replicas: 3\n  revisionHistoryLimit: 3\n"
+    source, intent = "a Deployment web-app with 3 replicas", "a Deployment web-app with 5 replicas"
+    assert adapt_manifest(deployment, source, intent) == deployment  # which 3 is the replica count? leave both
+    single = "kind: Deployment\nspec:\n  replicas: 3\n"
+    assert adapt_manifest(single, source, intent) == single.replace("3", "5")
+
+
+def test_image_values_take_only_image_literals():
+    # the name "nginx" pairs with "web"; the container image "nginx" must not become "web"
+    text = "metadata:\n  name: nginx\nspec:\n  containers:\n  - name: nginx\n    image: nginx\n"
+    out = substitute_values(text, {"nginx": "web"})
+    assert "  name: web\n" in out and "  - name: web\n" in out and "image: nginx" in out
+    assert "image: httpd:2" in substitute_values("    image: nginx:1.25\n", {"nginx:1.25": "httpd:2"})

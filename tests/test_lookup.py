@@ -123,3 +123,20 @@ def test_rl_logprobs_with_the_lookup_are_those_of_the_biased_distribution():
     plain = torch.log_softmax(logits / temperature, -1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
     torch.testing.assert_close(gather_token_logprobs(logits, tokens, temperature), plain)
     torch.testing.assert_close(gather_token_logprobs(logits, tokens, temperature, expected, 0.0), plain)
+
+
+@pytest.mark.parametrize(("bonus", "temperature"), [(10.0, 0.1), (100.0, 1.0), (4.0, 0.05)])
+def test_rl_lookup_logprobs_stay_finite_for_large_bonus_over_temperature(bonus, temperature):
+    # b = bonus / T beyond float32's exp range (e^100): the naive log1p(p_e * expm1(b)) gives nan where p_e = 0
+    from dual_codet5.rl import gather_token_logprobs
+
+    torch.manual_seed(1)
+    logits = torch.randn(2, 4, 7) * 20
+    tokens = torch.randint(0, 7, (2, 4))
+    expected = torch.randint(0, 7, (2, 4))
+    onehot = torch.zeros(2, 4, 7, dtype=torch.float64)
+    onehot.scatter_(-1, expected.unsqueeze(-1), bonus)
+    explicit = torch.log_softmax((logits.double() + onehot) / temperature, -1).gather(-1, tokens.unsqueeze(-1))
+    got = gather_token_logprobs(logits, tokens, temperature, expected, bonus)
+    assert torch.isfinite(got).all()
+    torch.testing.assert_close(got.double(), explicit.squeeze(-1), rtol=1e-4, atol=1e-3)
