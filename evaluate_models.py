@@ -412,10 +412,12 @@ class _Retriever:
 
     def __init__(self) -> None:
         self._cache: dict[tuple[int, str, bool], str] = {}
+        self._banks: dict[int, Any] = {}  # held, so that no later bank can reuse a cached bank's id()
 
     def __call__(self, intent: str, bank: Any, adapt: bool = False) -> str:
         from k8s_data import RetrievalConfig, retrieve_manifest
 
+        self._banks[id(bank)] = bank
         key = (id(bank), intent, adapt)
         if key not in self._cache:
             self._cache[key] = retrieve_manifest(intent, bank, RetrievalConfig(adapt_exemplar=adapt))
