@@ -12,10 +12,8 @@ from __future__ import annotations
 import argparse
 import logging
 
-from dual_codet5.validation import summarize, validation_rows
-from k8s_data import default_pattern_bank
-from k8s_data.adapt import adapt_manifest
-from k8s_scoring import score
+from dual_codet5.validation import retrieval_scores, summarize, validation_rows
+from k8s_data import RetrievalConfig, default_pattern_bank, retrieve_manifest
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -24,16 +22,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     rows = validation_rows(None if args.max_examples < 0 else args.max_examples)
-    bank = default_pattern_bank()
-    plain, adapted, changed = [], [], 0
-    for row in rows:
-        ranked = bank.ranked(row["intent"], limit=1)
-        entry = bank.entries[ranked[0]] if ranked else None
-        text = entry.yaml if entry else ""
-        edited = adapt_manifest(text, entry.intent, row["intent"]) if entry else ""
-        changed += edited != text
-        plain.append(score(text, row["yaml"]))
-        adapted.append(score(edited, row["yaml"]))
+    plain, adapted = retrieval_scores(rows), retrieval_scores(rows, adapt=True)
+    bank, adapt = default_pattern_bank(), RetrievalConfig(adapt_exemplar=True)
+    changed = sum(retrieve_manifest(r["intent"], bank) != retrieve_manifest(r["intent"], bank, adapt) for r in rows)
     print(f"validation split, first {len(rows)} examples; adaptation changed {changed} retrieved manifests")
     print("| system | CodeBLEU | schema-valid % | quality | BP % |")
     print("|---|---|---|---|---|")

@@ -10,18 +10,16 @@ analogy step of retrieve-and-edit (Hashimoto et al., 2018): no model, no target,
 
 Rules are data (`LITERAL_CLASSES`): a literal is replaced only by a literal of the same class (a number by a number,
 an image by an image), so misaligned phrases ("with 6 replicas" vs "in the default namespace, scaled to 3") do not
-turn `replicas: 6` into `replicas: image`. Keys are never rewritten, only values. Measured on the validation split
+turn `replicas: 6` into `replicas: image`. Only the value part of `key: value` lines is rewritten (block keys stay;
+a flow mapping is one value). Measured on the validation split
 (docs/retrieval.md, "Adapting the retrieved manifest"): `python bench/bench_adapt.py --max_examples 300`.
 """
 
 from __future__ import annotations
 
 import difflib
-import logging
 import re
 from collections.abc import Iterable, Iterator
-
-logger = logging.getLogger(__name__)
 
 __all__ = [
     "ADAPT_VERSION",
