@@ -236,15 +236,27 @@ def greedy_eval(
     tokenizer,
     args: RLArguments,
     accelerator: Accelerator,
+    exemplars_of=None,
+    eos_token_id: int | None = None,
 ) -> float:
-    """Mean reward of greedy completions on the validation prompts, over all processes."""
+    """Mean reward of greedy completions on the validation prompts, over all processes.
+
+    With `args.lookup_bonus > 0`, `exemplars_of(batch)` gives each prompt's exemplar token ids and the completions
+    are decoded with the exemplar lookup, as the policy samples and as users decode.
+    """
     unwrapped = accelerator.unwrap_model(model)
     total = torch.zeros(2, device=accelerator.device)  # (sum of rewards, count)
     for batch in loader:
+        extra: dict[str, Any] = {}
+        if exemplars_of is not None and args.lookup_bonus > 0:
+            lookup = ExemplarLookupLogitsProcessor(
+                exemplars_of(batch), args.lookup_bonus, eos_token_id, LOOKUP_MAX_NGRAM
+            )
+            extra["logits_processor"] = LogitsProcessorList([lookup])
         with accelerator.autocast():
             out = unwrapped.generate(
                 **encoder_inputs(batch), do_sample=False, num_beams=1,
-                max_new_tokens=args.eval_max_new_tokens or args.max_new_tokens,
+                max_new_tokens=args.eval_max_new_tokens or args.max_new_tokens, **extra,
             )  # fmt: skip
         texts = tokenizer.batch_decode(out[:, 1:], skip_special_tokens=True)
         refs = [references[i] for i in batch["example_index"].tolist()]
@@ -361,19 +373,31 @@ def main(argv: list[str] | None = None, reward_fn=None) -> Path:
     eos_id = tokenizer.eos_token_id
     if args.lookup_bonus > 0 and data_args.pattern_format != "exemplar":
         raise ValueError("--lookup_bonus needs exemplar patterns (the model reads skeletons: nothing to look up)")
-    train_patterns = list(dsd["train"]["k8s_pattern"])
-    exemplar_cache: dict[int, list[int]] = {}
+    if args.lookup_bonus > 0 and data_args.exemplar_mask_prob > 0:
+        raise ValueError(
+            "--lookup_bonus with exemplar_mask_prob > 0: the lookup would reward copying the exemplar's <mask> tokens"
+        )
 
-    def batch_exemplars(batch: dict[str, torch.Tensor]) -> list[list[int]]:
-        """Token ids of each prompt's exemplar (its full pattern text, as `generate_yaml`'s lookup reads it)."""
-        out = []
-        for index in batch["example_index"].tolist():
-            if index not in exemplar_cache:
-                text = train_patterns[index]
-                ids = tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"] if text else []
-                exemplar_cache[index] = ids
-            out.append(exemplar_cache[index])
-        return out
+    def exemplar_lookup(split: str):
+        """Token ids of each prompt's exemplar in `split` (its full pattern text, as `generate_yaml`'s lookup reads
+        it), cached by example index."""
+        patterns = list(dsd[split]["k8s_pattern"])
+        cache: dict[int, list[int]] = {}
+
+        def of(batch: dict[str, torch.Tensor]) -> list[list[int]]:
+            out = []
+            for index in batch["example_index"].tolist():
+                if index not in cache:
+                    text = patterns[index]
+                    ids = tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"] if text else []
+                    cache[index] = ids
+                out.append(cache[index])
+            return out
+
+        return of
+
+    batch_exemplars = exemplar_lookup("train")
+    eval_exemplars = exemplar_lookup("validation") if eval_loader is not None else None
     last: dict[str, Any] = {}  # the latest batch's prompts, completions and rewards, for the logged samples
 
     def rl_step(batch: dict[str, torch.Tensor], state: LoopState) -> tuple[torch.Tensor, dict[str, float]]:
@@ -446,7 +470,9 @@ def main(argv: list[str] | None = None, reward_fn=None) -> Path:
     def end_of_epoch(state: LoopState) -> dict[str, float]:
         metrics = {}
         if eval_loader is not None:  # the mean reward of greedy completions
-            metrics["eval/reward"] = greedy_eval(model, eval_loader, eval_refs, reward, tokenizer, args, accelerator)
+            metrics["eval/reward"] = greedy_eval(
+                model, eval_loader, eval_refs, reward, tokenizer, args, accelerator, eval_exemplars, eos_id
+            )
         save_checkpoint(accelerator, model, tokenizer, output_dir / f"stage2_epoch{state.epoch + 1}", resolved,
                         data_args.max_target_length)  # fmt: skip
         return metrics

@@ -327,14 +327,25 @@ def test_rl_with_the_exemplar_lookup_samples_the_exemplar_and_starts_at_zero_kl(
     # policy and the reference are both "model + lookup", so the first step's KL is 0 as without the lookup
     train_rl.main(
         rl_flags(data, tmp_path, "--max_steps", "1", "--pattern_format", "exemplar", "--lookup_bonus", "60",
-                 "--max_new_tokens", "40", "--num_sample_logs", "8"),
+                 "--max_new_tokens", "40", "--num_sample_logs", "8", "--validation_file", str(data["validation"])),
         reward_fn=toy_reward,
     )  # fmt: skip
     samples = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
     exemplar = "apiVersion: apps/v1 kind: Deployment spec: replicas: <int>"  # the tiny tokenizer drops newlines
     assert len(samples) == 8 and all(" ".join(s["completion"].split()) == exemplar for s in samples)
-    record = read_metrics(tmp_path / "metrics.jsonl")[0]
-    assert record["rl/kl"] == pytest.approx(0.0, abs=1e-5)
+    records = read_metrics(tmp_path / "metrics.jsonl")
+    assert records[0]["rl/kl"] == pytest.approx(0.0, abs=1e-5)
+    # the end-of-epoch greedy evaluation decodes with the lookup too: every completion is the exemplar, whose toy
+    # reward is 1 "kind:" in 7 words (a random tiny model alone scores something else)
+    (eval_reward,) = [r["eval/reward"] for r in records if "eval/reward" in r]
+    assert eval_reward == pytest.approx(1 / 7)
+    # masked exemplar words would be rewarded as tokens to copy
+    with pytest.raises(ValueError, match="exemplar_mask_prob"):
+        train_rl.main(
+            rl_flags(data, tmp_path / "masked", "--max_steps", "1", "--pattern_format", "exemplar",
+                     "--lookup_bonus", "4", "--exemplar_mask_prob", "0.2"),
+            reward_fn=toy_reward,
+        )  # fmt: skip
     # skeleton patterns are no text to look up
     with pytest.raises(ValueError, match="needs exemplar patterns"):
         train_rl.main(
