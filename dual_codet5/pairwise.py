@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("per_example", help="per_example.jsonl written by evaluate_models.py")
     parser.add_argument("--pairs", nargs="+", required=True, help="A:B pairs; B is tested against A")
     parser.add_argument("--n_resamples", type=int, default=1999, help="Bootstrap resamples of the CIs.")
+    parser.add_argument("--output", help="Also write the table to this Markdown file.")
     args = parser.parse_args(argv)
     pairs = []
     for entry in args.pairs:
@@ -69,14 +70,21 @@ def main(argv: list[str] | None = None) -> None:
         if not sep or not a or not b:
             raise SystemExit(f"--pairs entries are A:B, got {entry!r}")
         pairs.append((a, b))
-    print("| B - A | metric | n | mean Δ [95 % CI] | test | p | p (Holm) |")
-    print("|---|---|---:|---|---|---:|---:|")
+    lines = ["| B - A | metric | n | mean Δ [95 % CI] | test | p | p (Holm) |", "|---|---|---:|---|---|---:|---:|"]
     for a, b, c, p_holm in pairwise(args.per_example, pairs, n_resamples=args.n_resamples):
         scale = 100 if c.metric in _PERCENT else 1
-        print(
+        lines.append(
             f"| {b} - {a} | {c.metric} | {c.n} | {scale * c.mean_diff:+.2f} [{scale * c.ci_low:+.2f}, "
             f"{scale * c.ci_high:+.2f}] | {c.primary_test} | {c.primary_p:.3g} | {p_holm:.3g} |"
         )
+    table = "\n".join(lines) + "\n"
+    print(table, end="")
+    if args.output:
+        header = (
+            f"Paired tests from `{args.per_example}` (`python -m dual_codet5.pairwise`); Δ in points (CodeBLEU and "
+            "schema-valid x100), Holm over the metrics of a pair.\n\n"
+        )
+        Path(args.output).write_text(header + table, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -53,7 +53,9 @@ PRESETS = {
     "cpu-demo": "configs/pipeline_cpu_demo.yaml",
     "gpu": "configs/pipeline_gpu.yaml",
 }
-STAGES = ("tokenizer", "sft_baseline", "sft_dual", "rl_dual", "sft_t5", "evaluate", "curve", "aggregate")
+STAGES = (
+    "tokenizer", "sft_baseline", "sft_dual", "rl_dual", "sft_t5", "evaluate", "pairwise", "curve", "aggregate",
+)  # fmt: skip
 # `baseline_type` of a pipeline config: the single-encoder baseline's `train_sft.py --model_type`
 BASELINE_TYPES = {"t5": "baseline", "single": "single"}
 # The evaluation's retrieval system (evaluate_models.py reserves this name): same as `--models retrieval=bm25`.
@@ -153,6 +155,12 @@ def stage_commands(config: dict, out: Path, tok_dir: Path, seed: int | None) -> 
     models = [*retrieval, *models] if config.get("retrieval_first") else [*models, *retrieval]
     commands["evaluate"] = [sys.executable, "evaluate_models.py", "--models", *models, "--output_dir",
                             str(out / "eval"), *map(str, config.get("evaluate_args", []))]  # fmt: skip
+    if config.get("pairwise"):
+        # model against model (and against the adapted retrieval): evaluate_models tests every row only against
+        # the first
+        commands["pairwise"] = [sys.executable, "-m", "dual_codet5.pairwise", str(out / "eval" / "per_example.jsonl"),
+                                "--pairs", *map(str, config["pairwise"]),
+                                "--output", str(out / "eval" / "pairwise.md")]  # fmt: skip
     if config.get("curve"):
         commands["curve"] = [sys.executable, "-m", "dual_codet5.learning_curve", "--runs",
                              f"{baseline_name}={out / 'sft_baseline'}", f"sft_dual={out / 'sft_dual'}",
@@ -183,6 +191,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         return {
             "tokenizer": tok_dir / "tokenizer.json",
             "evaluate": run_dir / "eval" / "phase2_final_results.json",
+            "pairwise": run_dir / "eval" / "pairwise.md",
             "curve": run_dir / "curve" / "learning_curve.json",
             "aggregate": out / "eval_seeds" / "runs_summary.json",
         }.get(stage, run_dir / stage / "final" / "config.json")
@@ -221,7 +230,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             record(label, run(commands[seed][stage], args.dry_run, env))
     record("total_this_invocation", time.perf_counter() - t_all)
     print(json.dumps(timings, indent=2))
-    for path in [out / "eval_seeds" / "runs_summary.md", *(r.parent / "results.md" for r in results_files)]:
+    summaries = [out / "eval_seeds" / "runs_summary.md"]
+    summaries += [r.parent / name for r in results_files for name in ("results.md", "pairwise.md")]
+    for path in summaries:
         if path.exists():
             print(path.read_text())
     return timings

@@ -25,8 +25,12 @@ def test_a_model_better_on_every_example_is_significant_and_the_same_model_is_no
     assert better.mean_diff == pytest.approx(0.05) and p < 0.001
     same, p = results[("a", "c", "codebleu")]
     assert same.mean_diff == 0 and p == 1
-    main([str(path), "--pairs", "a:b", "--n_resamples", "99"])
-    assert "| b - a | codebleu | 40 | +5.00" in capsys.readouterr().out
+    main([str(path), "--pairs", "a:b", "--n_resamples", "99", "--output", str(tmp_path / "pairwise.md")])
+    printed = capsys.readouterr().out
+    assert "| b - a | codebleu | 40 | +5.00" in printed
+    # the file holds the same table under a line saying where it came from
+    written = (tmp_path / "pairwise.md").read_text()
+    assert written.endswith(printed) and str(path) in written.splitlines()[0]
 
 
 def test_unknown_models_and_different_examples_are_refused(tmp_path):

@@ -59,6 +59,13 @@ def test_cpu_preset_tests_every_row_against_retrieval_with_a_copying_single_enco
     assert models[2] == f"single={tmp_path}/sft_baseline/final"
     curve = next(c for c in commands if "dual_codet5.learning_curve" in c)
     assert f"sft_dual={tmp_path}/sft_dual" in curve
+    # model-against-model tests on the evaluation's per-example scores, after the evaluation
+    pairwise = next(c for c in commands if "dual_codet5.pairwise" in c)
+    assert commands.index(pairwise) == commands.index(evaluate) + 1
+    assert pairwise[pairwise.index("-m") + 2] == f"{tmp_path}/eval/per_example.jsonl"
+    pairs = pairwise[pairwise.index("--pairs") + 1 : pairwise.index("--output")]
+    assert pairs == ["retrieval_adapt:rl_dual", "retrieval_adapt:rl_dual+fallback", "single:sft_dual",
+                     "sft_dual:rl_dual"]  # fmt: skip
 
 
 def test_seeds_train_and_evaluate_each_run_apart_then_aggregate(tmp_path, capsys):
