@@ -3,7 +3,8 @@
 "A Deployment named web with 3 replicas of nginx:1.25 on port 8080" states four literals (`web`, `3`, `nginx:1.25`,
 `8080`, classes from `k8s_data.adapt.LITERAL_CLASSES`); a manifest that holds all four in its values covers the
 intent fully, the unedited manifest of another app perhaps none. Reads only the intent and the manifest (never a
-reference), so it may choose between answers at inference time (`dual_codet5.generate`, `--fallback coverage`).
+reference), so it may choose between answers at inference time: `bench/bench_select.py` measures that choice
+between a model's answer and the retrieved manifest (docs/decoding.md, "Choosing between the model and retrieval").
 """
 
 from __future__ import annotations
