@@ -28,7 +28,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from k8s_scoring import CHECKS_BY_ID, analyze, quality, score, validate
@@ -339,15 +338,9 @@ def _default_lookup_bonus(loaded: Any) -> float:
     """`dual_codet5.lookup.default_bonus` of the retrieval settings saved with the model: on for exemplar patterns.
     A model without a local `retrieval_config.json` (trained before they were saved: skeletons) gets 0, quietly."""
     from dual_codet5.lookup import default_bonus
-    from k8s_data import RETRIEVAL_CONFIG_NAME, RetrievalConfig
 
-    cached = getattr(loaded, "_retrieval", None)
-    if cached is not None:
-        return default_bonus(cached[1])
-    folder = Path(str(getattr(loaded, "name_or_path", "") or ""))
-    if folder.is_dir() and (folder / RETRIEVAL_CONFIG_NAME).is_file():
-        return default_bonus(RetrievalConfig.load(folder))
-    return 0.0
+    config = getattr(loaded, "retrieval_config", None)
+    return default_bonus(config) if config is not None else 0.0
 
 
 def generate_manifests(

@@ -88,6 +88,20 @@ class LoadedModel:
             self._retrieval = load_model_retrieval(self.name_or_path or None)
         return self._retrieval
 
+    @property
+    def retrieval_config(self) -> Any | None:
+        """The retrieval settings saved with the model (`k8s_data.RetrievalConfig`) without building its pattern
+        bank: from `retrieval` when that is loaded already, else from the local folder's `retrieval_config.json`;
+        None when the model has none there (trained before they were saved, or not a local folder)."""
+        from k8s_data import RETRIEVAL_CONFIG_NAME, RetrievalConfig
+
+        if self._retrieval is not None:
+            return self._retrieval[1]
+        folder = Path(self.name_or_path) if self.name_or_path else None
+        if folder is not None and (folder / RETRIEVAL_CONFIG_NAME).is_file():
+            return RetrievalConfig.load(folder)
+        return None
+
     def pattern_for(self, intent: str) -> str:
         """The pattern for `intent` as the model was trained to read it (skeleton or exemplar, its own bank)."""
         bank, config = self.retrieval

@@ -87,8 +87,12 @@ def test_generate_turns_the_lookup_on_for_exemplar_models_only(model_with_bank, 
     from dual_codet5.lookup import DEFAULT_BONUS
 
     folder, _, _ = model_with_bank  # saved with exemplar retrieval settings
-    assert _default_lookup_bonus(load_for_inference(str(folder), device="cpu")) == DEFAULT_BONUS
-    assert _default_lookup_bonus(load_for_inference(str(junk_model), device="cpu")) == 0.0  # no retrieval files
+    loaded = load_for_inference(str(folder), device="cpu")
+    assert _default_lookup_bonus(loaded) == DEFAULT_BONUS
+    assert loaded._retrieval is None  # the settings were read without building the pattern bank
+    assert loaded.retrieval_config == loaded.retrieval[1]  # ... and are those the bank is loaded with
+    junk = load_for_inference(str(junk_model), device="cpu")
+    assert junk.retrieval_config is None and _default_lookup_bonus(junk) == 0.0  # no retrieval files
 
 
 def test_expected_tokens_replays_what_the_processor_did():
