@@ -167,6 +167,15 @@ def disable_dropout(model: torch.nn.Module) -> torch.nn.Module:
     return model.train()
 
 
+def lookup_kwargs(exemplars: list[list[int]] | None, bonus: float, eos_token_id: int | None) -> dict[str, Any]:
+    """`generate` keyword arguments that decode with the exemplar lookup (`dual_codet5.lookup`) when there are
+    exemplars and a bonus; none otherwise."""
+    if exemplars is None or bonus <= 0:
+        return {}
+    lookup = ExemplarLookupLogitsProcessor(exemplars, bonus, eos_token_id, LOOKUP_MAX_NGRAM)
+    return {"logits_processor": LogitsProcessorList([lookup])}
+
+
 @torch.no_grad()
 def sample_completions(
     model: torch.nn.Module,
@@ -187,10 +196,7 @@ def sample_completions(
         of a prompt are contiguous.
     """
     unwrapped = accelerator.unwrap_model(model)
-    extra: dict[str, Any] = {}
-    if exemplars is not None and args.lookup_bonus > 0:
-        lookup = ExemplarLookupLogitsProcessor(exemplars, args.lookup_bonus, eos_token_id, LOOKUP_MAX_NGRAM)
-        extra["logits_processor"] = LogitsProcessorList([lookup])
+    extra = lookup_kwargs(exemplars, args.lookup_bonus, eos_token_id)
     with accelerator.autocast():
         return unwrapped.generate(
             **encoder_inputs(batch),
@@ -247,12 +253,7 @@ def greedy_eval(
     unwrapped = accelerator.unwrap_model(model)
     total = torch.zeros(2, device=accelerator.device)  # (sum of rewards, count)
     for batch in loader:
-        extra: dict[str, Any] = {}
-        if exemplars_of is not None and args.lookup_bonus > 0:
-            lookup = ExemplarLookupLogitsProcessor(
-                exemplars_of(batch), args.lookup_bonus, eos_token_id, LOOKUP_MAX_NGRAM
-            )
-            extra["logits_processor"] = LogitsProcessorList([lookup])
+        extra = lookup_kwargs(exemplars_of(batch) if exemplars_of else None, args.lookup_bonus, eos_token_id)
         with accelerator.autocast():
             out = unwrapped.generate(
                 **encoder_inputs(batch), do_sample=False, num_beams=1,
@@ -396,15 +397,16 @@ def main(argv: list[str] | None = None, reward_fn=None) -> Path:
 
         return of
 
-    batch_exemplars = exemplar_lookup("train")
-    eval_exemplars = exemplar_lookup("validation") if eval_loader is not None else None
+    # the exemplar columns are read only when the lookup is on
+    batch_exemplars = exemplar_lookup("train") if args.lookup_bonus > 0 else None
+    eval_exemplars = exemplar_lookup("validation") if args.lookup_bonus > 0 and eval_loader is not None else None
     last: dict[str, Any] = {}  # the latest batch's prompts, completions and rewards, for the logged samples
 
     def rl_step(batch: dict[str, torch.Tensor], state: LoopState) -> tuple[torch.Tensor, dict[str, float]]:
         # 1. sample k completions per intent: (P, L) prompts -> (P * k, 1 + T) sequences. The sampling seed is a
         # function of (seed, batches consumed, process), so a resumed run draws exactly the samples the original drew
         torch.manual_seed(args.seed + 1_000_003 * state.batches_seen + 7919 * accelerator.process_index)
-        exemplars = batch_exemplars(batch) if args.lookup_bonus > 0 else None
+        exemplars = batch_exemplars(batch) if batch_exemplars is not None else None
         sequences = sample_completions(model, batch, args, accelerator, exemplars, eos_id)
         tokens = sequences[:, 1:]  # (P * k, T): drop the decoder start token
         mask = completion_mask(tokens, eos_id)  # (P * k, T)
