@@ -19,12 +19,12 @@ Choose a policy on the validation split; report it on test.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from collections.abc import Callable
 from pathlib import Path
 from statistics import mean
 
+from dual_codet5.pairwise import rows_by_model
 from k8s_data.coverage import intent_coverage
 
 METRICS = ("codebleu", "quality", "bp", "schema_valid")
@@ -56,11 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", required=True, help="the model's row name")
     parser.add_argument("--retrieval", default="retrieval_adapt", help="the retrieval row name")
     args = parser.parse_args(argv)
-    rows: dict[str, dict[str, dict]] = {}
-    for line in args.per_example.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            rows.setdefault(row["model"], {})[row["id"]] = row
+    rows = rows_by_model(args.per_example)
     for name in (args.model, args.retrieval):
         if name not in rows:
             raise SystemExit(f"no rows named {name!r} in {args.per_example} (has: {', '.join(sorted(rows))})")

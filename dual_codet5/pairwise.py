@@ -17,10 +17,21 @@ from pathlib import Path
 
 from dual_codet5.stats import PairedComparison, compare_paired, holm
 
-__all__ = ["pairwise", "main"]
+__all__ = ["pairwise", "rows_by_model", "main"]
 
 METRICS = ("codebleu", "bp", "quality", "schema_valid")
 _PERCENT = ("codebleu", "schema_valid")  # stored as 0-1; bp and quality are already percentages
+
+
+def rows_by_model(path: str | Path) -> dict[str, dict[str, dict]]:
+    """The rows of a ``per_example.jsonl`` (`evaluate_models.py`) as ``{model: {example id: row}}``."""
+    by_model: dict[str, dict[str, dict]] = {}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                row = json.loads(line)
+                by_model.setdefault(row["model"], {})[row["id"]] = row
+    return by_model
 
 
 def pairwise(
@@ -31,12 +42,7 @@ def pairwise(
     Raises:
         ValueError: when a model is not in the file or two models were scored on different examples.
     """
-    by_model: dict[str, dict[str, dict]] = {}
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                row = json.loads(line)
-                by_model.setdefault(row["model"], {})[row["id"]] = row
+    by_model = rows_by_model(path)
     results = []
     for a, b in pairs:
         for name in (a, b):

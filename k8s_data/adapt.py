@@ -26,6 +26,7 @@ __all__ = [
     "LITERAL_CLASSES",
     "GLOBAL_CLASSES",
     "literal_class",
+    "intent_words",
     "intent_substitutions",
     "substitute_values",
     "add_namespace",
@@ -78,7 +79,7 @@ def literal_class(word: str, quoted: bool = False) -> str | None:
     return None
 
 
-def _literals(text: str) -> list[tuple[str, bool]]:
+def intent_words(text: str) -> list[tuple[str, bool]]:
     """The words of an intent, each with whether it stands in quotes."""
     return [(m.group(2), bool(m.group(1))) for m in _WORD.finditer(text)]
 
@@ -93,7 +94,7 @@ def intent_substitutions(source_intent: str, intent: str) -> dict[str, str]:
     Example: `intent_substitutions('a Deployment "web" with 3 replicas', 'a Deployment "api" with 5 replicas')`
     -> `{"web": "api", "3": "5"}`.
     """
-    a, b = _literals(source_intent), _literals(intent)
+    a, b = intent_words(source_intent), intent_words(intent)
     subs: dict[str, str] = {}
     matcher = difflib.SequenceMatcher(a=[w for w, _ in a], b=[w for w, _ in b], autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():

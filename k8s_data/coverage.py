@@ -4,12 +4,13 @@
 `8080`, classes from `k8s_data.adapt.LITERAL_CLASSES`); a manifest that holds all four in its values covers the
 intent fully, the unedited manifest of another app perhaps none. Reads only the intent and the manifest (never a
 reference), so it may choose between answers at inference time: `bench/bench_select.py` measures that choice
-between a model's answer and the retrieved manifest (docs/decoding.md, "Choosing between the model and retrieval").
+between a model's answer and the retrieved manifest (docs/decoding.md, "With adapted exemplars: the cpu preset's
+model, and choosing between it and retrieval").
 """
 
 from __future__ import annotations
 
-from k8s_data.adapt import _literals, count_values, literal_class
+from k8s_data.adapt import count_values, intent_words, literal_class
 
 __all__ = ["intent_literals", "intent_coverage"]
 
@@ -18,7 +19,7 @@ def intent_literals(intent: str) -> list[str]:
     """The distinct literals of `intent` (numbers, key=value pairs, quantities, images, constants, quoted or compound
     names), in order of first appearance."""
     seen: dict[str, None] = {}
-    for word, quoted in _literals(intent):
+    for word, quoted in intent_words(intent):
         if literal_class(word, quoted) is not None:
             seen.setdefault(word, None)
     return list(seen)
