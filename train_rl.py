@@ -253,7 +253,7 @@ def greedy_eval(
     unwrapped = accelerator.unwrap_model(model)
     total = torch.zeros(2, device=accelerator.device)  # (sum of rewards, count)
     for batch in loader:
-        extra = lookup_kwargs(exemplars_of(batch) if exemplars_of else None, args.lookup_bonus, eos_token_id)
+        extra = lookup_kwargs(exemplars_of(batch), args.lookup_bonus, eos_token_id) if exemplars_of else {}
         with accelerator.autocast():
             out = unwrapped.generate(
                 **encoder_inputs(batch), do_sample=False, num_beams=1,
