@@ -75,7 +75,7 @@ def build_app(model: str | None):
             with gr.Row():
                 n = gr.Slider(1, MAX_N, value=1, step=1, label="n (best of n candidates)")
                 repair_level = gr.Radio(list(REPAIR_LEVELS), value="safe", label="Repair level")
-                fallback = gr.Radio(list(FALLBACKS), value="none", label="Fallback when nothing is schema-valid")
+                fallback = gr.Radio(list(FALLBACKS), value="retrieval", label="Fallback when nothing is schema-valid")
                 max_new_tokens = gr.Slider(32, 512, value=256, step=32, label="max new tokens")
             summary = gr.Markdown(elem_id="generate-summary")
             with gr.Row():

@@ -39,6 +39,7 @@ generation config and ``training_args.yaml``), ``state/step_{S}/`` (``save_state
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ from dual_codet5.collate import (
 )
 from dual_codet5.loop import LoopSettings, LoopState, train_loop
 from dual_codet5.precision import keep_feed_forward_fp32
+from dual_codet5.span_corruption import span_corruption_dataset
 from dual_codet5.train_utils import (
     build_accelerator,
     build_model,
@@ -117,6 +119,27 @@ def evaluate_loss(model: torch.nn.Module, loader: DataLoader, accelerator: Accel
     return float(total[0] / total[1].clamp(min=1))
 
 
+def span_corruption_splits(
+    dsd: Any, tokenizer: Any, model_type: str, data_args: DataArguments, seed: int
+) -> tuple[Any, dict[str, float], Any]:
+    """``--objective span_corruption``: the train (and validation) YAML corrupted T5-style, cut to the pattern budget.
+
+    Returns:
+        `(train_ds, report, eval_ds)`; ``report["long_share"]`` is the share of train YAML cut to fit.
+    """
+    kwargs = {
+        "model_type": model_type,
+        "max_length": data_args.max_pattern_length,
+        "noise_density": data_args.noise_density,
+        "mean_noise_span_length": data_args.mean_noise_span_length,
+    }
+    train_ds, report = span_corruption_dataset(dsd["train"]["yaml"], tokenizer, seed=seed, **kwargs)
+    eval_ds = None
+    if "validation" in dsd:
+        eval_ds, _ = span_corruption_dataset(dsd["validation"]["yaml"], tokenizer, seed=seed + 1, **kwargs)
+    return train_ds, report, eval_ds
+
+
 def main(argv: list[str] | None = None) -> Path:
     """Run stage 1; returns the ``final`` checkpoint folder."""
     # ---- parse
@@ -132,20 +155,26 @@ def main(argv: list[str] | None = None) -> Path:
 
     # ---- data (the input format depends on the model type: resolve it from --init_from first)
     resolve_model_type(model_args)
+    denoising = data_args.objective == "span_corruption"
     with accelerator.main_process_first():
-        dsd = load_examples(data_args)
+        # pre-training reads only the YAML: no patterns to build
+        dsd = load_examples(dataclasses.replace(data_args, pattern_mode="none") if denoising else data_args)
         tokenizer = build_tokenizer(model_args, dsd)
-        tok_kwargs = {
-            "model_type": model_args.model_type,
-            "max_source_length": data_args.max_source_length,
-            "max_pattern_length": data_args.max_pattern_length,
-            "max_target_length": data_args.max_target_length,
-        }
-        train_ds = tokenize_dataset(dsd["train"], tokenizer, **tok_kwargs)
-        train_ds, long_report = apply_long_target_policy(
-            train_ds, dsd["train"]["yaml"], tokenizer, data_args.max_target_length, data_args.long_targets
-        )
-        eval_ds = tokenize_dataset(dsd["validation"], tokenizer, **tok_kwargs) if "validation" in dsd else None
+        if denoising:
+            train_ds, long_report, eval_ds = span_corruption_splits(dsd, tokenizer, model_args.model_type, data_args,
+                                                                    args.seed)  # fmt: skip
+        else:
+            tok_kwargs = {
+                "model_type": model_args.model_type,
+                "max_source_length": data_args.max_source_length,
+                "max_pattern_length": data_args.max_pattern_length,
+                "max_target_length": data_args.max_target_length,
+            }
+            train_ds = tokenize_dataset(dsd["train"], tokenizer, **tok_kwargs)
+            train_ds, long_report = apply_long_target_policy(
+                train_ds, dsd["train"]["yaml"], tokenizer, data_args.max_target_length, data_args.long_targets
+            )
+            eval_ds = tokenize_dataset(dsd["validation"], tokenizer, **tok_kwargs) if "validation" in dsd else None
     collator = Seq2SeqCollator(pad_token_id=tokenizer.pad_token_id)
     sampler = LengthGroupedSampler(
         example_lengths(train_ds), args.per_device_train_batch_size, args.seed, data_args.group_by_length
@@ -182,7 +211,7 @@ def main(argv: list[str] | None = None) -> Path:
 
     # ---- trackers
     resolved = resolved_arguments(model_args, data_args, args)
-    resolved["stage"] = "sft"
+    resolved["stage"] = "span_corruption" if denoising else "sft"
     resolved["long_target_share"] = round(long_report["long_share"], 4)  # train targets > max_target_length
     if args.report_to != "none":
         accelerator.init_trackers("logs", config={k: v for k, v in resolved.items() if not isinstance(v, list)})
@@ -210,7 +239,7 @@ def main(argv: list[str] | None = None) -> Path:
         save_checkpoint(accelerator, model, tokenizer, output_dir / f"stage1_step{state.completed_steps}", resolved,
                         data_args.max_target_length)  # fmt: skip
 
-    settings = LoopSettings.from_args(args, schedule, desc="sft")
+    settings = LoopSettings.from_args(args, schedule, desc=resolved["stage"])
     train_loop(
         accelerator, model, optimizer, scheduler, train_loader, settings, sft_step, log_metrics, end_of_epoch,
         progress_keys=("train/loss",), save_model_fn=save_model,

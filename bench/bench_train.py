@@ -23,6 +23,9 @@ measurement and reports its step time against the dual model without copy (``cop
 
     python bench/bench_train.py --copy --modes eager --corpus_batches 0
 
+Threads: ``OMP_NUM_THREADS=N`` sets the intra-op threads, ``--interop_threads N`` torch's inter-op pool (used by
+``torch.jit.fork`` and a few parallel ops; eager training barely touches it: docs/training.md, "The cpu preset").
+
 Results are printed as a Markdown table and written as JSON (``--output_json``).
 """
 
@@ -66,6 +69,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--output_json", default=None)
     p.add_argument("--copy", action="store_true", help="Also time the copy_mechanism=True variant of the dual model.")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--interop_threads",
+        type=int,
+        default=None,
+        help="torch.set_num_interop_threads(N) before any work (intra-op threads: OMP_NUM_THREADS). Default: torch's.",
+    )
     return p.parse_args(argv)
 
 
@@ -199,6 +208,8 @@ def corpus_bench(args, model, device, autocast_dtype) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
+    if args.interop_threads is not None:
+        torch.set_num_interop_threads(args.interop_threads)  # only allowed before the first parallel work
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("bench_train.py: --device cuda, but torch sees no CUDA device")
     auto = "cuda" if torch.cuda.is_available() else "cpu"
@@ -210,10 +221,12 @@ def main(argv: list[str] | None = None) -> dict:
     corpus = corpus_bench(args, models["dual"], device, autocast_dtype) if args.corpus_batches else []
     env = {"device": torch.cuda.get_device_name() if device.type == "cuda" else platform.processor() or "cpu",
            "torch": torch.__version__, "threads": torch.get_num_threads(),
+           "interop_threads": torch.get_num_interop_threads(),
            "autocast": "bf16" if use_bf16 else "fp32"}  # fmt: skip
     result = {"args": vars(args), "env": env, "fixed_shapes": fixed, "corpus": corpus}
 
-    print(f"device {env['device']}, torch {env['torch']}, {env['autocast']}, preset {args.preset}, "
+    print(f"device {env['device']}, torch {env['torch']}, {env['autocast']}, {env['threads']} threads + "
+          f"{env['interop_threads']} inter-op, preset {args.preset}, "
           f"B={args.batch_size}, intent {args.intent_len} + pattern {args.pattern_len} (T5: one source of "
           f"{args.intent_len + args.pattern_len}), target {args.target_len}")  # fmt: skip
     print("\n| model | mode | params (M) | ms/step | target tok/s | total tok/s | dual/T5 | copy/dual time "

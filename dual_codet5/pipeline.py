@@ -19,6 +19,8 @@ Copy-paste commands (repository root)::
 Stages and their outputs under ``--output_dir``:
 
 1. ``tokenizer/``: byte-level BPE trained on the TRAIN split (intents, patterns, YAML), shared by all models;
+   (optional, config ``pretrain: true``) ``pretrain_baseline/``, ``pretrain_dual/``: ``train_sft.py --objective
+   span_corruption`` (T5-style denoising of the train YAML); the SFT stages then start from their ``final/``;
 2. ``sft_baseline/``: ``train_sft.py --model_type baseline`` (a plain T5 of the same size, one input);
 3. ``sft_dual/``: ``train_sft.py`` (dual encoder);
 4. ``rl_dual/``: ``train_rl.py --init_from sft_dual/final``;
@@ -54,7 +56,8 @@ PRESETS = {
     "gpu": "configs/pipeline_gpu.yaml",
 }
 STAGES = (
-    "tokenizer", "sft_baseline", "sft_dual", "rl_dual", "sft_t5", "evaluate", "pairwise", "curve", "aggregate",
+    "tokenizer", "pretrain_baseline", "pretrain_dual", "sft_baseline", "sft_dual", "rl_dual", "sft_t5", "evaluate",
+    "pairwise", "curve", "aggregate",
 )  # fmt: skip
 # `baseline_type` of a pipeline config: the single-encoder baseline's `train_sft.py --model_type`
 BASELINE_TYPES = {"t5": "baseline", "single": "single"}
@@ -126,16 +129,27 @@ def stage_commands(config: dict, out: Path, tok_dir: Path, seed: int | None) -> 
     baseline_type = config.get("baseline_type", "t5")
     if baseline_type not in BASELINE_TYPES:
         raise ValueError(f"baseline_type must be one of {sorted(BASELINE_TYPES)}, got {baseline_type!r}")
-    final = {name: out / name / "final" for name in ("sft_baseline", "sft_dual", "rl_dual", "sft_t5")}
+    stages = ("pretrain_baseline", "pretrain_dual", "sft_baseline", "sft_dual", "rl_dual", "sft_t5")
+    final = {name: out / name / "final" for name in stages}
 
     def sft(stage: str, model_type: str, extra: list[str]) -> list[str]:
         return [*launcher(config), "train_sft.py", config["sft_config"], "--model_type", model_type,
                 "--tokenizer_name_or_path", str(tok_dir), "--output_dir", str(out / stage),
                 *map(str, config.get("sft_args", [])), *map(str, extra), *seed_args]  # fmt: skip
 
-    commands = {
-        "sft_baseline": sft("sft_baseline", BASELINE_TYPES[baseline_type], config.get("baseline_args", [])),
-        "sft_dual": sft("sft_dual", "dual", []),
+    commands: dict[str, list[str]] = {}
+    init = {"sft_baseline": [], "sft_dual": []}
+    if config.get("pretrain"):
+        # T5-style span corruption of the train YAML first (dual_codet5.span_corruption), each model its own;
+        # `pretrain_args` come after `sft_args`, so they can set the pre-training's steps
+        pretrain = ["--objective", "span_corruption", *map(str, config.get("pretrain_args", []))]
+        commands["pretrain_baseline"] = sft("pretrain_baseline", BASELINE_TYPES[baseline_type], pretrain)
+        commands["pretrain_dual"] = sft("pretrain_dual", "dual", pretrain)
+        init = {f"sft_{m}": ["--init_from", str(final[f"pretrain_{m}"])] for m in ("baseline", "dual")}
+    commands |= {
+        "sft_baseline": sft("sft_baseline", BASELINE_TYPES[baseline_type],
+                            [*config.get("baseline_args", []), *init["sft_baseline"]]),
+        "sft_dual": sft("sft_dual", "dual", init["sft_dual"]),
         "rl_dual": [*launcher(config), "train_rl.py", config["rl_config"], "--init_from", str(final["sft_dual"]),
                     "--output_dir", str(out / "rl_dual"), *map(str, config.get("rl_args", [])), *seed_args],
     }  # fmt: skip

@@ -30,6 +30,8 @@ _RETRIEVAL_HELP = {f.name: f.metadata["help"] for f in dataclasses.fields(Retrie
 PRESET_NAMES = ("tiny", "small", "base")
 MODEL_TYPES = ("dual", "single", "baseline")
 PATTERN_MODES = ("retrieved", "oracle", "none")
+#: what train_sft.py trains on: the task itself, or T5-style denoising of the train YAML (pre-training)
+OBJECTIVES = ("sft", "span_corruption")
 MIXED_PRECISION = ("no", "fp16", "bf16")
 
 
@@ -162,10 +164,28 @@ class DataArguments:
         metadata={"help": "Length-grouped batches (megabatches sorted by length) to cut padding; else random order."},
     )
     data_seed: int = field(default=0, metadata={"help": "Seed of the corpus split / intent synthesis."})
+    objective: str = field(
+        default="sft",
+        metadata={
+            "help": "'sft': (intent, pattern) -> YAML; 'span_corruption': T5-style denoising of the train split's "
+            "YAML (dual_codet5.span_corruption), a pre-training stage whose final/ folder a later SFT run starts "
+            "from (--init_from). Patterns are not built for it; the YAML is cut to --max_pattern_length tokens."
+        },
+    )
+    noise_density: float = field(
+        default=0.15, metadata={"help": "span_corruption: share of each YAML's tokens that are corrupted (T5: 0.15)."}
+    )
+    mean_noise_span_length: float = field(
+        default=3.0, metadata={"help": "span_corruption: mean length of a corrupted span in tokens (T5: 3)."}
+    )
 
     def __post_init__(self) -> None:
         if self.pattern_mode not in PATTERN_MODES:
             raise ValueError(f"--pattern_mode must be one of {PATTERN_MODES}, got {self.pattern_mode!r}")
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"--objective must be one of {OBJECTIVES}, got {self.objective!r}")
+        if not 0.0 < self.noise_density < 1.0 or self.mean_noise_span_length < 1.0:
+            raise ValueError("--noise_density must be in (0, 1) and --mean_noise_span_length >= 1")
         if self.long_targets not in ("truncate", "drop"):
             raise ValueError(f"--long_targets must be 'truncate' or 'drop', got {self.long_targets!r}")
         self.retrieval_config()  # raises a ValueError naming the bad retrieval option

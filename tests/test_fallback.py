@@ -126,8 +126,10 @@ def test_cli_fallback_json_and_summary(model_with_bank, monkeypatch, capsys):
     status = main([*argv, "--format", "json"])
     obj = json.loads(capsys.readouterr().out)
     assert obj["fallback_used"] is True and obj["yaml"] == CRONJOB and status == 0
-    # without --fallback: the model's junk, not marked, exit status 1
-    status = main(argv[:-2])
+    # the fallback is the default: the same answer without the flag
+    assert main(argv[:-2]) == 0 and capsys.readouterr()[0] == CRONJOB
+    # --fallback none: the model's junk, not marked, exit status 1
+    status = main([*argv[:-1], "none"])
     out, err = capsys.readouterr()
     assert out != CRONJOB and "FALLBACK" not in err and status == 1
     assert main([*argv[:-1], "nearest"]) == 2  # not a choice: usage error

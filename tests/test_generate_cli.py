@@ -212,8 +212,12 @@ def pattern_file(tmp_path) -> Path:
 
 
 def _run_cli(argv, monkeypatch, capsys, stdin: str | None = None):
+    """`dual-codet5 generate` on what the (stubbed) model writes: `--fallback none` unless the test says otherwise
+    (the default fallback would replace an invalid answer with the retrieved manifest; tests/test_fallback.py)."""
     if stdin is not None:
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    if argv and argv[0] == "generate" and "--fallback" not in argv:
+        argv = [*argv, "--fallback", "none"]
     status = main(argv)
     out, err = capsys.readouterr()
     return status, out, err

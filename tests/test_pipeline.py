@@ -81,6 +81,25 @@ def test_seeds_train_and_evaluate_each_run_apart_then_aggregate(tmp_path, capsys
     assert {c[c.index("--tokenizer_name_or_path") + 1] for c in sft} == {f"{tmp_path}/tokenizer"}
 
 
+def test_pretrain_runs_span_corruption_first_and_sft_starts_from_it(tmp_path, capsys):
+    import yaml
+
+    config = yaml.safe_load((ROOT / "configs/pipeline_cpu.yaml").read_text())
+    assert not config.get("pretrain")  # off in the preset (docs/training.md says why)
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump({**config, "pretrain": True, "pretrain_args": ["--max_steps", "200"]}))
+    pipeline.main(["--config", str(path), "--output_dir", str(tmp_path), "--dry_run"])
+    lines = [shlex.split(x[2:]) for x in capsys.readouterr().out.splitlines() if x.startswith("$ ")]
+    out = [c[c.index("--output_dir") + 1] for c in lines if "train_sft.py" in c]
+    assert out == [f"{tmp_path}/{s}" for s in ("pretrain_baseline", "pretrain_dual", "sft_baseline", "sft_dual")]
+    for model in ("baseline", "dual"):
+        pre = next(c for c in lines if f"{tmp_path}/pretrain_{model}" in c)
+        assert pre[-4:] == ["--objective", "span_corruption", "--max_steps", "200"]
+        sft = next(c for c in lines if f"{tmp_path}/sft_{model}" in c)
+        assert sft[sft.index("--init_from") + 1] == f"{tmp_path}/pretrain_{model}/final"
+        assert sft[sft.index("--model_type") + 1] == pre[pre.index("--model_type") + 1]
+
+
 def test_unknown_baseline_type_is_refused(tmp_path):
     config = tmp_path / "p.yaml"
     config.write_text("tokenizer_vocab_size: 100\nsft_config: a\nrl_config: b\nbaseline_type: lstm\n")

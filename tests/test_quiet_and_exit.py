@@ -79,6 +79,9 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 
 
 def _cli(argv, capsys) -> tuple[int, str, str]:
+    """`dual-codet5 generate` on what the (stubbed) model writes: the default retrieval fallback turned off."""
+    if argv and argv[0] == "generate" and "--fallback" not in argv:
+        argv = [*argv, "--fallback", "none"]
     status = main(argv)
     out, err = capsys.readouterr()
     return status, out, err
