@@ -96,11 +96,12 @@ def test_dataset_puts_the_yaml_where_each_model_reads_yaml():
         span_corruption_dataset(texts, tokenizer, model_type="t5", max_length=32)
 
 
-def test_train_sft_span_corruption_loss_falls_and_sft_starts_from_it(tmp_path):
+@pytest.mark.parametrize("model_type", ["dual", "single", "baseline"])
+def test_train_sft_span_corruption_loss_falls_and_sft_starts_from_it(tmp_path, model_type):
     data = write_tiny_data(tmp_path, n=30, n_train=24)
     common = [*TINY_MODEL_FLAGS, "--tokenizer_name_or_path", str(data["tokenizer"]), "--train_file",
               str(data["train"]), "--validation_file", str(data["validation"]), "--per_device_train_batch_size", "4",
-              "--learning_rate", "1e-2"]  # fmt: skip
+              "--learning_rate", "1e-2", "--model_type", model_type]  # fmt: skip
     pre = train_sft.main([*common, "--objective", "span_corruption", "--num_train_epochs", "4",
                           "--noise_density", "0.3", "--output_dir", str(tmp_path / "pre")])  # fmt: skip
     records = read_metrics(tmp_path / "pre" / "metrics.jsonl")
@@ -113,7 +114,7 @@ def test_train_sft_span_corruption_loss_falls_and_sft_starts_from_it(tmp_path):
     # a normal SFT run starts from the pre-trained folder
     sft = train_sft.main([*common, "--init_from", str(pre), "--max_steps", "2", "--output_dir", str(tmp_path / "s")])
     resolved = yaml.safe_load((sft / "training_args.yaml").read_text())
-    assert resolved["stage"] == "sft" and resolved["init_from"] == str(pre)
+    assert resolved["stage"] == "sft" and resolved["init_from"] == str(pre) and resolved["model_type"] == model_type
 
 
 def test_bad_objective_is_rejected():
