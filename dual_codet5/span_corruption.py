@@ -75,14 +75,13 @@ def corrupt_spans(ids: Sequence[int], mask: np.ndarray, sentinel_id: int, eos_id
     inputs: list[int] = []
     labels: list[int] = []
     for i, (token, noise) in enumerate(zip(ids, mask)):
-        starts_span = noise and (i == 0 or not mask[i - 1])
-        if noise:
-            if starts_span:
-                inputs.append(sentinel_id)
-                labels.append(sentinel_id)
-            labels.append(int(token))
-        else:
+        if not noise:
             inputs.append(int(token))
+            continue
+        if i == 0 or not mask[i - 1]:  # a span starts: one sentinel in the input and one in the target
+            inputs.append(sentinel_id)
+            labels.append(sentinel_id)
+        labels.append(int(token))
     return inputs + [eos_id], labels + [eos_id]
 
 
